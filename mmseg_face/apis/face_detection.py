@@ -1,0 +1,231 @@
+"""Face detection, crop/alignment and paste-back for faces in the wild.
+
+A detector is any object with ``detect(img) -> list[Face]`` (see
+:class:`FaceDetector`). The default, :class:`HaarCascadeFaceDetector`, uses
+the Haar cascades that ship inside the ``opencv-python`` wheel, so it needs
+no download. Each face is cut out as a square crop around its box (plus a
+margin), rotated upright when both eye centres are known, and resized to the
+parser's input size; the parsed crop is warped back with the inverse of the
+same affine transform.
+"""
+import math
+import os.path as osp
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Face:
+    """One face in an image.
+
+    Args:
+        box (tuple[float]): ``(x1, y1, x2, y2)`` in pixels.
+        eyes (tuple, optional): ``((x, y), (x, y))`` centres of the eye on the
+            image's left and the eye on the image's right. When given, the
+            crop is rotated so that the eyes are level. Default: None.
+        score (float, optional): Detector confidence. Default: None.
+    """
+    box: Tuple[float, float, float, float]
+    eyes: Optional[Tuple[Tuple[float, float], Tuple[float, float]]] = None
+    score: Optional[float] = None
+
+    def __post_init__(self):
+        x1, y1, x2, y2 = (float(v) for v in self.box)
+        if not (x2 > x1 and y2 > y1):
+            raise ValueError(f'face box {self.box} must satisfy x2 > x1 and '
+                             f'y2 > y1')
+        self.box = (x1, y1, x2, y2)
+
+
+def as_face(face):
+    """Accept a :class:`Face` or a plain ``(x1, y1, x2, y2)`` box."""
+    if isinstance(face, Face):
+        return face
+    box = tuple(face)
+    if len(box) != 4:
+        raise ValueError(f'a face box needs 4 numbers (x1, y1, x2, y2), got '
+                         f'{face!r}')
+    return Face(box=box)
+
+
+class FaceDetector:
+    """Interface of face detectors used by :class:`FaceParser`.
+
+    Subclasses (or any duck-typed object) implement :meth:`detect`.
+    """
+
+    def detect(self, img):
+        """Find the faces in one image.
+
+        Args:
+            img (np.ndarray): ``(H, W, 3)`` uint8 BGR image.
+
+        Returns:
+            list[Face]: The faces found, possibly none.
+        """
+        raise NotImplementedError
+
+
+class HaarCascadeFaceDetector(FaceDetector):
+    """Viola-Jones face detector from OpenCV's bundled Haar cascades.
+
+    The cascade files come with ``opencv-python`` (``cv2.data.haarcascades``),
+    so it works offline. It finds frontal faces only; pass boxes yourself or
+    plug in a stronger detector for profiles and small faces.
+
+    Args:
+        scale_factor (float): Image-pyramid step. Default: 1.1.
+        min_neighbors (int): Overlapping hits needed to keep a face; higher
+            means fewer false positives. Default: 5.
+        min_size (int): Smallest face side in pixels. Default: 24.
+        find_eyes (bool): Also run the eye cascade in the upper half of each
+            face, so that crops can be rotated upright. Default: True.
+        cascade_dir (str, optional): Folder holding the cascade XML files.
+            Default: ``cv2.data.haarcascades``.
+    """
+
+    FACE_CASCADE = 'haarcascade_frontalface_default.xml'
+    EYE_CASCADE = 'haarcascade_eye.xml'
+
+    def __init__(self,
+                 scale_factor=1.1,
+                 min_neighbors=5,
+                 min_size=24,
+                 find_eyes=True,
+                 cascade_dir=None):
+        self.cascade_dir = cascade_dir or cv2.data.haarcascades
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size = min_size
+        self.face_cascade = self._load(self.FACE_CASCADE)
+        self.eye_cascade = self._load(self.EYE_CASCADE) if find_eyes else None
+
+    def _load(self, name):
+        path = osp.join(self.cascade_dir, name)
+        cascade = cv2.CascadeClassifier(path)
+        if cascade.empty():
+            raise FileNotFoundError(
+                f'cannot load the Haar cascade {path}; is opencv-python '
+                f'installed with its data files?')
+        return cascade
+
+    def detect(self, img):
+        gray = cv2.equalizeHist(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+        boxes = self.face_cascade.detectMultiScale(
+            gray,
+            scaleFactor=self.scale_factor,
+            minNeighbors=self.min_neighbors,
+            minSize=(self.min_size, self.min_size))
+        faces = []
+        for x, y, w, h in np.asarray(boxes).reshape(-1, 4):
+            eyes = self._find_eyes(gray, x, y, w, h) if self.eye_cascade \
+                else None
+            faces.append(Face(box=(x, y, x + w, y + h), eyes=eyes))
+        return faces
+
+    def _find_eyes(self, gray, x, y, w, h):
+        """Eye centres, or None unless exactly one eye per face half."""
+        upper = gray[y:y + h // 2, x:x + w]
+        hits = self.eye_cascade.detectMultiScale(
+            upper, scaleFactor=1.1, minNeighbors=5,
+            minSize=(max(w // 10, 4), max(w // 10, 4)))
+        centres = [(x + ex + ew / 2, y + ey + eh / 2)
+                   for ex, ey, ew, eh in np.asarray(hits).reshape(-1, 4)]
+        left = [c for c in centres if c[0] < x + w / 2]
+        right = [c for c in centres if c[0] >= x + w / 2]
+        if len(left) != 1 or len(right) != 1:
+            return None
+        return left[0], right[0]
+
+
+def face_to_crop_matrix(face, crop_size, margin=0.5):
+    """Affine transform from image pixels to an aligned square face crop.
+
+    The crop is centred on the box centre and spans ``max(w, h) * (1 + 2 *
+    margin)`` image pixels, so ``margin`` is the extra context on each side
+    as a fraction of the box size. If the face has eye centres, the crop is
+    rotated so that they lie on a horizontal line.
+
+    Args:
+        face (Face): The face.
+        crop_size (tuple[int]): ``(height, width)`` of the crop.
+        margin (float): Context added on each side. Default: 0.5.
+
+    Returns:
+        np.ndarray: ``(2, 3)`` float64 matrix mapping image to crop pixels.
+    """
+    if margin < 0:
+        raise ValueError(f'margin must be >= 0, got {margin}')
+    x1, y1, x2, y2 = face.box
+    centre = ((x1 + x2) / 2, (y1 + y2) / 2)
+    side = max(x2 - x1, y2 - y1) * (1 + 2 * margin)
+    crop_h, crop_w = crop_size
+    scale = min(crop_h, crop_w) / side
+    angle = 0.0
+    if face.eyes is not None:
+        (lx, ly), (rx, ry) = face.eyes
+        angle = math.degrees(math.atan2(ry - ly, rx - lx))
+    # getRotationMatrix2D turns counter-clockwise for positive angles (image
+    # y points down), which levels an eye line that slopes by +angle.
+    matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+    matrix[0, 2] += crop_w / 2 - centre[0]
+    matrix[1, 2] += crop_h / 2 - centre[1]
+    return matrix
+
+
+def crop_face(img, face, crop_size, margin=0.5):
+    """Cut an aligned face crop out of an image.
+
+    Args:
+        img (np.ndarray): ``(H, W, 3)`` BGR image.
+        face (Face): The face.
+        crop_size (tuple[int]): ``(height, width)`` of the crop.
+        margin (float): See :func:`face_to_crop_matrix`. Default: 0.5.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The crop and its image-to-crop matrix.
+        Pixels outside the image are black.
+    """
+    matrix = face_to_crop_matrix(face, crop_size, margin)
+    crop = cv2.warpAffine(
+        img, matrix, (crop_size[1], crop_size[0]),
+        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return crop, matrix
+
+
+def paste_face_labels(image_shape, crop_labels, matrices, faces):
+    """Warp parsed crops back into one full-image label map.
+
+    Background (0) is everywhere no crop reaches. Where crops overlap, a
+    foreground label beats background, and between foreground labels the
+    face whose box centre is nearest wins, so a neighbour's margin never
+    paints over a face.
+
+    Args:
+        image_shape (tuple[int]): ``(H, W)`` of the full image.
+        crop_labels (list[np.ndarray]): Label map of each crop.
+        matrices (list[np.ndarray]): Image-to-crop matrix of each crop.
+        faces (list[Face]): The faces, for their centres.
+
+    Returns:
+        np.ndarray: ``(H, W)`` uint8 label map.
+    """
+    height, width = image_shape[:2]
+    labels = np.zeros((height, width), np.uint8)
+    nearest = np.full((height, width), np.inf, np.float32)
+    ys, xs = np.mgrid[:height, :width].astype(np.float32)
+    for crop, matrix, face in zip(crop_labels, matrices, faces):
+        warped = cv2.warpAffine(
+            np.ascontiguousarray(crop, dtype=np.uint8), matrix,
+            (width, height),
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        x1, y1, x2, y2 = face.box
+        distance = np.hypot(xs - (x1 + x2) / 2, ys - (y1 + y2) / 2)
+        wins = (warped > 0) & (distance < nearest)
+        labels[wins] = warped[wins]
+        nearest[wins] = distance[wins]
+    return labels

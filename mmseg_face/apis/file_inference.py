@@ -1,0 +1,208 @@
+"""Parse an image file, a folder of images or a video into output files.
+
+Logic behind ``tools/parse_faces.py``. Outputs under ``out_dir``:
+
+- ``labels/<name>.png``: uint8 class ids (single channel).
+- ``overlays/<name>.png``: the image blended with the dataset palette.
+- ``masks/<class>/<name>.png``: 0/255 mask of each requested class.
+
+``<name>`` is the input file's stem, or ``<video stem>_<frame:06d>`` for
+video frames.
+"""
+import os.path as osp
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import mmcv
+
+from .face_parser import load_bgr_image
+from .visualization import class_masks, render_overlay, resolve_class_ids
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+
+
+@dataclass
+class ParseSummary:
+    """What a run of :func:`parse_to_dir` did.
+
+    Attributes:
+        written (list[str]): Names of the parsed images/frames.
+        failed (list[tuple[str, str]]): ``(input, reason)`` of each input
+            that could not be parsed.
+        ignored (list[str]): Folder entries skipped for not having an image
+            extension.
+        num_faces (int): Faces parsed (with face detection only).
+        without_faces (list[str]): Images where no face was found.
+    """
+    written: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)
+    num_faces: int = 0
+    without_faces: list = field(default_factory=list)
+
+    def format(self, detect_faces=False):
+        """Human-readable multi-line report."""
+        lines = [f'parsed {len(self.written)} image(s), '
+                 f'{len(self.failed)} failed']
+        if detect_faces:
+            lines.append(f'faces parsed: {self.num_faces}; images without a '
+                         f'detected face: {len(self.without_faces)}')
+        if self.ignored:
+            lines.append(f'ignored {len(self.ignored)} non-image file(s): '
+                         f'{", ".join(self.ignored)}')
+        lines += [f'FAILED {name}: {reason}' for name, reason in self.failed]
+        return '\n'.join(lines)
+
+
+def _is_video(path):
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _folder_images(folder, summary):
+    """Image files of a folder (not recursive), sorted by name."""
+    images = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
+            images.append(path)
+        else:
+            summary.ignored.append(path.name)
+    return images
+
+
+def _output_names(paths):
+    """Stems of the inputs, keeping the suffix where two stems clash."""
+    stems = [p.stem for p in paths]
+    return [
+        f'{p.stem}_{p.suffix.lstrip(".")}' if stems.count(p.stem) > 1 else
+        p.stem for p in paths
+    ]
+
+
+def _iter_images(paths, summary):
+    """Yield ``(name, image)``; unreadable files go to ``summary.failed``."""
+    for path, name in zip(paths, _output_names(paths)):
+        try:
+            yield name, load_bgr_image(path)
+        except (ValueError, OSError) as error:
+            summary.failed.append((str(path), str(error)))
+            yield name, None
+
+
+def _iter_frames(video, summary):
+    capture = cv2.VideoCapture(str(video))
+    if not capture.isOpened():
+        summary.failed.append((str(video), 'cannot open video'))
+        return
+    index = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            yield f'{video.stem}_{index:06d}', frame
+            index += 1
+    finally:
+        capture.release()
+    if index == 0:
+        summary.failed.append((str(video), 'video has no readable frame'))
+
+
+def _count_inputs(source, paths):
+    if paths is not None:
+        return len(paths)
+    capture = cv2.VideoCapture(str(source))
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    return max(count, 0)
+
+
+def _write(path, img):
+    if not mmcv.imwrite(img, path):
+        raise OSError(f'cannot write {path}')
+
+
+def parse_to_dir(parser,
+                 source,
+                 out_dir,
+                 masks=(),
+                 detect_faces=False,
+                 opacity=0.5,
+                 show_progress=True):
+    """Parse an image, a folder of images or a video and write the results.
+
+    Unreadable inputs are skipped and recorded in the summary.
+
+    Args:
+        parser (FaceParser): The parser.
+        source (str | Path): Image file, folder or video file.
+        out_dir (str | Path): Output folder.
+        masks (Sequence[str]): Class names to write binary masks for.
+            Default: ().
+        detect_faces (bool): Detect, align and parse each face and paste the
+            labels back (:meth:`FaceParser.parse_wild`); otherwise each image
+            is parsed whole. Default: False.
+        opacity (float): Overlay opacity. Default: 0.5.
+        show_progress (bool): Show an ``mmcv.ProgressBar``. Default: True.
+
+    Returns:
+        ParseSummary: What was written and what failed.
+    """
+    source = Path(source)
+    if not source.exists():
+        raise FileNotFoundError(f'input {source} does not exist')
+    resolve_class_ids(parser.classes, masks)
+    summary = ParseSummary()
+    if source.is_dir():
+        paths = _folder_images(source, summary)
+    elif _is_video(source):
+        paths = None
+    else:
+        paths = [source]
+    items = (_iter_frames(source, summary) if paths is None else
+             _iter_images(paths, summary))
+    progress = mmcv.ProgressBar(_count_inputs(source, paths)) \
+        if show_progress else None
+
+    batch = []
+    for name, img in items:
+        if img is not None:
+            batch.append((name, img))
+        if len(batch) == parser.batch_size:
+            _parse_batch(parser, batch, out_dir, masks, detect_faces,
+                         opacity, summary)
+            batch = []
+        if progress is not None:
+            progress.update()
+    if batch:
+        _parse_batch(parser, batch, out_dir, masks, detect_faces, opacity,
+                     summary)
+    if progress is not None:
+        # ProgressBar leaves the cursor at the end of its line.
+        progress.file.write('\n')
+    return summary
+
+
+def _parse_batch(parser, batch, out_dir, masks, detect_faces, opacity,
+                 summary):
+    names = [name for name, _ in batch]
+    images = [img for _, img in batch]
+    if detect_faces:
+        labels, faces = parser.parse_wild(images)
+        for name, image_faces in zip(names, faces):
+            summary.num_faces += len(image_faces)
+            if not image_faces:
+                summary.without_faces.append(name)
+    else:
+        labels = parser.parse(images)
+    for name, img, label in zip(names, images, labels):
+        _write(osp.join(out_dir, 'labels', f'{name}.png'), label)
+        _write(
+            osp.join(out_dir, 'overlays', f'{name}.png'),
+            render_overlay(img, label, parser.palette, opacity))
+        for class_name, mask in class_masks(label, parser.classes,
+                                            masks).items():
+            _write(osp.join(out_dir, 'masks', class_name, f'{name}.png'),
+                   mask)
+        summary.written.append(name)

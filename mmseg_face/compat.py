@@ -1,0 +1,280 @@
+"""Compatibility of mmcv-full 1.7 / mmseg 0.30 with torch >= 2.1 and CPU machines.
+
+Every change to mmcv/mmseg behaviour that the stack needs lives here, one
+function per problem, each saying why it exists. ``apply_all()`` (run by
+``import mmseg_face``) applies them once; applying twice is a no-op. The
+tools import ``mmseg_face`` before they run mmseg's own scripts, so the
+scripts' ``from mmcv.runner import init_dist``-style imports see the patched
+functions.
+"""
+import functools
+import pickle
+import re
+import tempfile
+import warnings
+
+import mmcv
+import numpy as np
+import torch
+import torch.distributed as dist
+from mmcv.cnn.utils import revert_sync_batchnorm
+from mmcv.parallel import MMDistributedDataParallel, scatter_kwargs
+from mmcv.runner import IterBasedRunner
+from mmcv.runner import checkpoint as mmcv_checkpoint
+from mmcv.runner import dist_utils
+from mmcv.utils import digit_version
+
+_APPLIED = set()
+
+
+def _once(patch):
+    """Run ``patch`` at most once per process."""
+
+    @functools.wraps(patch)
+    def wrapper():
+        if patch.__name__ not in _APPLIED:
+            patch()
+            _APPLIED.add(patch.__name__)
+
+    return wrapper
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint holds objects outside the weights-only allowlist."""
+
+
+def normalize_local_rank_argv(argv):
+    """Spell torch >= 2.0's ``--local-rank`` the way mmseg 0.30 parses it.
+
+    ``torch.distributed.launch`` in torch >= 2.0 passes ``--local-rank=N``
+    while mmseg 0.30's train/test scripts only accept ``--local_rank``
+    (torchrun passes neither and sets ``LOCAL_RANK``, which they also read).
+
+    Args:
+        argv (list[str]): Command-line arguments without the program name.
+
+    Returns:
+        list[str]: The arguments with the hyphenated spelling replaced.
+    """
+    return [re.sub(r'^--local-rank(?==|$)', '--local_rank', arg) for arg in argv]
+
+
+def default_dist_backend():
+    """nccl when CUDA is present, else gloo (the only CPU backend in torch)."""
+    return 'nccl' if torch.cuda.is_available() else 'gloo'
+
+
+@_once
+def patch_init_dist():
+    """Let ``mmcv.runner.init_dist`` run without CUDA and choose the backend.
+
+    mmcv 1.7's pytorch launcher calls ``torch.cuda.set_device(rank %
+    num_gpus)``, a ZeroDivisionError on a machine without GPUs, and defaults
+    to nccl, which needs CUDA. A backend left unset (``dist_params=dict()``)
+    becomes nccl with CUDA and gloo without; an explicit one is kept.
+    """
+    original = dist_utils.init_dist
+
+    @functools.wraps(original)
+    def init_dist(launcher, backend=None, **kwargs):
+        backend = backend or default_dist_backend()
+        if torch.cuda.is_available():
+            return original(launcher, backend=backend, **kwargs)
+        if backend == 'nccl':
+            raise RuntimeError(
+                "dist_params backend 'nccl' needs CUDA and none was found: "
+                "use backend='gloo' or leave the backend unset")
+        if launcher != 'pytorch':
+            raise RuntimeError(
+                f'launcher {launcher!r} is only supported with CUDA; on CPU '
+                'start with torchrun (tools/dist_train.sh, --launcher pytorch)')
+        dist.init_process_group(backend=backend, **kwargs)
+
+    dist_utils.init_dist = init_dist
+    mmcv.runner.init_dist = init_dist
+
+
+def _scatter_to_cpu(inputs, kwargs, dim):
+    """Unwrap DataContainers into CPU tensors, as MMDataParallel does on CPU."""
+    if not inputs and not kwargs:
+        return inputs, kwargs
+    inputs, kwargs = scatter_kwargs(inputs, kwargs, [-1], dim=dim)
+    return inputs[0], kwargs[0]
+
+
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """MMDistributedDataParallel for CPU process groups (gloo).
+
+    torch's DDP wraps a CPU module only with ``device_ids=None``, and mmcv's
+    MMDDP unwraps ``DataContainer`` batches only when ``device_ids`` is set,
+    so on CPU the batch is unwrapped here before the usual DDP step.
+    """
+
+    def train_step(self, *inputs, **kwargs):
+        inputs, kwargs = _scatter_to_cpu(inputs, kwargs, self.dim)
+        return super().train_step(*inputs, **kwargs)
+
+    def val_step(self, *inputs, **kwargs):
+        inputs, kwargs = _scatter_to_cpu(inputs, kwargs, self.dim)
+        return super().val_step(*inputs, **kwargs)
+
+    def _run_ddp_forward(self, *inputs, **kwargs):
+        inputs, kwargs = _scatter_to_cpu(inputs, kwargs, self.dim)
+        return self.module(*inputs, **kwargs)
+
+
+@_once
+def patch_build_ddp():
+    """Make mmseg's ``build_ddp`` accept ``device='cpu'``.
+
+    mmseg 0.30 asserts cuda/mlu, so ``dist_train.sh``/``dist_test.sh`` cannot
+    run on CPU. On CPU the model gets :class:`CPUDistributedDataParallel`,
+    and SyncBN becomes BN because torch's SyncBatchNorm refuses CPU tensors
+    (each process then normalises with its own batch statistics).
+    """
+    import mmseg.apis.train
+    import mmseg.utils
+    import mmseg.utils.util_distribution as util_distribution
+    original = util_distribution.build_ddp
+
+    @functools.wraps(original)
+    def build_ddp(model, device='cuda', *args, **kwargs):
+        if device != 'cpu':
+            return original(model, device, *args, **kwargs)
+        kwargs.pop('device_ids', None)
+        if any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.modules()):
+            warnings.warn('SyncBN has no CPU implementation in torch; '
+                          'using per-process BN in CPU distributed runs')
+            model = revert_sync_batchnorm(model)
+        return CPUDistributedDataParallel(model, *args, **kwargs)
+
+    for module in (util_distribution, mmseg.utils, mmseg.apis.train):
+        module.build_ddp = build_ddp
+
+
+@_once
+def patch_ddp_forward():
+    """Drop MMDDP's use of ``_use_replicated_tensor_module`` (torch >= 2.1).
+
+    mmcv 1.6-1.7.2's ``MMDistributedDataParallel._run_ddp_forward`` reads a
+    DDP attribute that pytorch PR #95450 removed, so every DDP ``forward``
+    (``multi_gpu_test`` in dist_test.sh, DistEvalHook in dist_train.sh)
+    raises AttributeError. The replicated-module path it selected is gone
+    too, so the module itself runs.
+    """
+    if digit_version(torch.__version__) < digit_version('2.1.0'):
+        return
+
+    def _run_ddp_forward(self, *inputs, **kwargs):
+        if self.device_ids:
+            inputs, kwargs = self.to_kwargs(inputs, kwargs,
+                                            self.device_ids[0])
+            return self.module(*inputs[0], **kwargs[0])
+        return self.module(*inputs, **kwargs)
+
+    MMDistributedDataParallel._run_ddp_forward = _run_ddp_forward
+
+
+@_once
+def patch_iter_runner_resume():
+    """Resume iteration-based runs on machines without CUDA.
+
+    ``IterBasedRunner.resume`` maps the checkpoint to
+    ``torch.cuda.current_device()`` by default, which fails without CUDA;
+    there the default becomes the CPU.
+    """
+    original = IterBasedRunner.resume
+
+    @functools.wraps(original)
+    def resume(self, checkpoint, resume_optimizer=True,
+               map_location='default'):
+        if map_location == 'default' and not torch.cuda.is_available():
+            map_location = 'cpu'
+        return original(self, checkpoint, resume_optimizer, map_location)
+
+    IterBasedRunner.resume = resume
+
+
+@_once
+def patch_collect_results_cpu():
+    """Share the result directory of ``collect_results_cpu`` without CUDA.
+
+    With no ``--tmpdir``, mmcv broadcasts the directory name in a CUDA
+    tensor, so ``dist_test.sh`` fails on CPU. Without CUDA rank 0's
+    directory name is broadcast as a Python object instead.
+    """
+    import mmcv.engine
+    import mmcv.engine.test
+    import mmseg.apis.test
+    original = mmcv.engine.test.collect_results_cpu
+
+    @functools.wraps(original)
+    def collect_results_cpu(result_part, size, tmpdir=None):
+        if tmpdir is None and not torch.cuda.is_available():
+            shared = [None]
+            if dist.get_rank() == 0:
+                mmcv.mkdir_or_exist('.dist_test')
+                shared[0] = tempfile.mkdtemp(dir='.dist_test')
+            dist.broadcast_object_list(shared, src=0)
+            tmpdir = shared[0]
+        return original(result_part, size, tmpdir)
+
+    for module in (mmcv.engine.test, mmcv.engine, mmseg.apis.test):
+        module.collect_results_cpu = collect_results_cpu
+
+
+# numpy values mmcv/mmseg put in checkpoint meta: ``save_best`` stores the
+# best score as a numpy scalar, and palettes may be arrays.
+_NUMPY_DTYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                 np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+                 np.float64)
+
+
+def checkpoint_safe_globals():
+    """The non-torch types a weights-only load accepts in a checkpoint."""
+    return [
+        np.core.multiarray.scalar, np.core.multiarray._reconstruct,
+        np.ndarray, np.dtype, *(type(np.dtype(t)) for t in _NUMPY_DTYPES)
+    ]
+
+
+@_once
+def patch_checkpoint_loading():
+    """Load mmcv/mmseg checkpoints under torch's ``weights_only=True``.
+
+    torch >= 2.6 loads with ``weights_only=True`` by default and mmcv 1.x
+    passes nothing, so mmseg checkpoints carrying numpy scalars in their
+    meta (e.g. the ``save_best`` score) fail to load. weights_only stays on;
+    only numpy scalars, arrays and dtypes are allowed besides what torch
+    allows itself, and any other object makes loading fail with an
+    :class:`UnsafeCheckpointError` naming the file.
+    """
+    torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    original = mmcv_checkpoint.load_from_local
+
+    @functools.wraps(original)
+    def load_from_local(filename, map_location=None):
+        try:
+            return original(filename, map_location)
+        except pickle.UnpicklingError as error:
+            reason = str(error).strip().splitlines()
+            unsupported = [line for line in reason if 'Unsupported global' in line]
+            detail = (unsupported or reason or ['unpickling failed'])[0].strip()
+            raise UnsafeCheckpointError(
+                f'{filename}: refused by weights-only loading ({detail}); '
+                'it holds objects other than tensors, containers and numpy '
+                'values, so it is not loaded') from error
+
+    mmcv_checkpoint.load_from_local = load_from_local
+    mmcv_checkpoint.CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
+
+
+def apply_all():
+    """Apply every patch of this module (idempotent)."""
+    patch_init_dist()
+    patch_build_ddp()
+    patch_ddp_forward()
+    patch_iter_runner_resume()
+    patch_collect_results_cpu()
+    patch_checkpoint_loading()

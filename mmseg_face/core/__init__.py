@@ -1,0 +1,3 @@
+from . import evaluation  # noqa: F401
+
+__all__ = ['evaluation']

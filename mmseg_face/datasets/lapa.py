@@ -1,0 +1,51 @@
+from collections import OrderedDict
+
+from mmseg.datasets.builder import DATASETS
+
+from .face_parsing import FaceParsingDataset
+
+# Shared by Helen and LaPa, which use the same 11 classes in the same order.
+ELEVEN_CLASSES = ('background', 'skin', 'left_eyebrow', 'right_eyebrow',
+                  'left_eye', 'right_eye', 'nose', 'upper_lip', 'inner_mouth',
+                  'lower_lip', 'hair')
+# Neither release ships a palette. These reuse the CelebAMask-HQ colour of
+# the same part on the same image side ("left" = image-left here = r_* in
+# CelebAMask-HQ), so colour maps of all three datasets read alike.
+ELEVEN_PALETTE = [[0, 0, 0], [204, 0, 0], [255, 204, 204], [0, 255, 255],
+                  [204, 0, 204], [51, 51, 255], [76, 153, 0], [255, 255, 0],
+                  [102, 204, 0], [0, 0, 153], [0, 0, 204]]
+ELEVEN_FLIP_PAIRS = ((2, 3), (4, 5))
+# Helen protocol: left/right and the three mouth parts are merged, and
+# "overall" is one F1 over eyes, brows, nose and mouth (skin, hair and
+# background excluded).
+ELEVEN_F1_GROUPS = OrderedDict(
+    eyes=(4, 5),
+    brows=(2, 3),
+    mouth=(7, 8, 9),
+    overall=(2, 3, 4, 5, 6, 7, 8, 9))
+
+
+@DATASETS.register_module()
+class LaPaDataset(FaceParsingDataset):
+    """LaPa, 11 classes (`LaPa <https://github.com/jd-opensource/lapa-dataset>`_).
+
+    Left/right: "left" is the **image-left** side (a real sample has labels
+    2 and 4 at x≈164 of 378), i.e. the subject's right: the opposite of
+    CelebAMask-HQ's ``l_*``. Flip pairs: (left_eyebrow, right_eyebrow),
+    (left_eye, right_eye).
+
+    ``mF1`` averages the 10 non-background classes (hair included);
+    ``F1.overall`` is the Helen-style merged F1 (see ``F1_GROUPS``).
+    """
+
+    CLASSES = ELEVEN_CLASSES
+    PALETTE = ELEVEN_PALETTE
+    FLIP_PAIRS = ELEVEN_FLIP_PAIRS
+    F1_GROUPS = ELEVEN_F1_GROUPS
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            img_suffix='.jpg',
+            seg_map_suffix='.png',
+            reduce_zero_label=False,
+            **kwargs)

@@ -1,0 +1,3 @@
+from .mscan import MSCAN
+
+__all__ = ['MSCAN']

@@ -1,0 +1,9 @@
+from .balanced_edge_loss import BalancedEdgeLoss
+from .boundary_weighted_cross_entropy_loss import \
+    BoundaryWeightedCrossEntropyLoss
+from .edge_attention_cross_entropy_loss import EdgeAttentionCrossEntropyLoss
+
+__all__ = [
+    'BalancedEdgeLoss', 'BoundaryWeightedCrossEntropyLoss',
+    'EdgeAttentionCrossEntropyLoss'
+]

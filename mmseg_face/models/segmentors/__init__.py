@@ -1,0 +1,3 @@
+from .face_encoder_decoder import FaceEncoderDecoder
+
+__all__ = ['FaceEncoderDecoder']

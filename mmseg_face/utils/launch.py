@@ -1,0 +1,70 @@
+"""Run mmseg 0.30's own tool scripts with mmseg_face registered and patched."""
+import contextlib
+import os
+import os.path as osp
+import runpy
+import sys
+
+import mmseg
+
+from mmseg_face.compat import UnsafeCheckpointError, normalize_local_rank_argv
+
+STOCK_TOOLS_DIR = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools')
+
+
+def stock_tool_path(name):
+    """Path of the installed mmseg's ``tools/<name>.py``."""
+    path = osp.join(STOCK_TOOLS_DIR, f'{name}.py')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'mmseg {mmseg.__version__} ships no tools/{name}.py at {path}')
+    return path
+
+
+def _user_error_message(error):
+    """A one-line message for errors caused by the command's input, else None."""
+    if isinstance(error, (FileNotFoundError, NotADirectoryError,
+                          UnsafeCheckpointError)):
+        return str(error)
+    if isinstance(error, KeyError) and 'registry' in str(error):
+        # mmcv's builders prefix the message with each enclosing class.
+        return str(error).strip('"\'') + \
+            ' (is the type spelt right, and is its package in custom_imports?)'
+    return None
+
+
+@contextlib.contextmanager
+def exit_on_user_error(prog):
+    """Turn input errors into one ``prog: error: ...`` line and exit code 1.
+
+    Set ``MMSEG_FACE_DEBUG=1`` to see the full traceback instead.
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: B902 (re-raised unless a user error)
+        message = _user_error_message(error)
+        if message is None or os.environ.get('MMSEG_FACE_DEBUG'):
+            raise
+        if os.environ.get('RANK', '0') == '0':
+            print(f'{prog}: error: {message}', file=sys.stderr)
+        sys.exit(1)
+
+
+def run_stock_tool(name, argv=None):
+    """Run mmseg's ``tools/<name>.py`` as ``__main__`` with ``argv``.
+
+    The config's ``custom_imports`` would register mmseg_face too, but only
+    after the script has imported mmcv's functions; importing it here first
+    lets the script see the compatibility patches.
+    """
+    import mmseg_face  # noqa: F401  (patches and registration)
+
+    argv = sys.argv[1:] if argv is None else argv
+    prog = f'tools/{name}.py'
+    with exit_on_user_error(prog):
+        path = stock_tool_path(name)
+        if argv and not argv[0].startswith('-') and argv[0].endswith('.py') \
+                and not osp.isfile(argv[0]):
+            raise FileNotFoundError(f'config file not found: {argv[0]}')
+        sys.argv = [path] + normalize_local_rank_argv(argv)
+        runpy.run_path(path, run_name='__main__')

@@ -1,0 +1,9 @@
+"""Test a segmentor: mmseg 0.30's tools/test.py with mmseg_face loaded.
+
+Usage is mmseg's: ``python tools/test.py CONFIG CHECKPOINT --eval mIoU mF1
+[--show-dir DIR] [--aug-test] [--launcher pytorch]``.
+"""
+from mmseg_face.utils.launch import run_stock_tool
+
+if __name__ == '__main__':
+    run_stock_tool('test')

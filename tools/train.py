@@ -1,0 +1,9 @@
+"""Train a segmentor: mmseg 0.30's tools/train.py with mmseg_face loaded.
+
+Usage is mmseg's: ``python tools/train.py CONFIG [--work-dir DIR]
+[--resume-from CKPT] [--cfg-options k=v ...] [--launcher pytorch]``.
+"""
+from mmseg_face.utils.launch import run_stock_tool
+
+if __name__ == '__main__':
+    run_stock_tool('train')
