@@ -18,7 +18,7 @@ $(STAMP): requirements.txt setup.py
 	# mmcv-full 1.7.2's setup.py imports pkg_resources, gone from the setuptools
 	# torch 2.13 needs; build with an old one, then restore torch's pin.
 	$(PIP) install -q "setuptools<70"
-	MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=2 $(PIP) install --no-build-isolation "mmcv-full==1.7.2"
+	MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=2 $(PIP) install --no-build-isolation "mmcv-full==1.7.2" "numpy<2" "opencv-python>=4.5,<4.12"
 	$(PIP) install -q "setuptools>=77.0.3"
 	$(PIP) install -q -r requirements.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .

@@ -12,7 +12,7 @@ is downloaded):
   one warm-up.
 
 All at ``--shape`` (default 512x512), through ``forward_dummy`` (backbone +
-decode head, no auxiliary heads, logits resized to the input).
+decode head, no auxiliary heads), as ``tools/get_flops.py``.
 
 ``--device cuda`` instead measures GPU throughput (images/s, fp32, batch
 ``--batch-size``) at 256, 512 and 640 and merges it into the GPU JSON. Every
@@ -36,10 +36,10 @@ import statistics
 import time
 
 import torch
-from mmcv import Config
-from mmcv.cnn import get_model_complexity_info
-from mmcv.cnn.utils import revert_sync_batchnorm
-from mmseg.models import build_segmentor
+
+import mmseg_face  # noqa: F401  (registration and compat patches)
+from mmseg_face.utils.complexity import (build_segmentor_from_config,
+                                         complexity)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 GPU_SIZES = (256, 512, 640)
@@ -89,22 +89,9 @@ def find_configs(root, pattern=''):
 
 
 def build_model(config_path):
-    """Build a segmentor with random weights, ready for ``forward_dummy``."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, config_path))
-    # Weights are never loaded (init_weights is not called), so the
-    # checkpoints named by pretrained/init_cfg are never fetched.
-    cfg.model.pretrained = None
-    cfg.model.train_cfg = None
-    model = build_segmentor(cfg.model, test_cfg=cfg.get('test_cfg'))
-    model = revert_sync_batchnorm(model)
-    model.forward = model.forward_dummy
-    return model.eval()
-
-
-def count_macs(model, img):
-    # Imported here: torchprofile is only needed for the CPU columns.
-    from torchprofile import profile_macs
-    return profile_macs(model, img)
+    """Random-weight segmentor (nothing is downloaded), eval mode."""
+    model, _ = build_segmentor_from_config(osp.join(REPO_ROOT, config_path))
+    return model
 
 
 def median_latency_ms(model, img, repeats):
@@ -120,22 +107,19 @@ def median_latency_ms(model, img, repeats):
 
 def measure_cpu(config_path, shape, repeats):
     model = build_model(config_path)
-    height, width = shape
-    img = torch.randn(1, 3, height, width)
-    row = dict(params=sum(p.numel() for p in model.parameters()))
-    flops, _ = get_model_complexity_info(
-        model, (3, height, width),
-        print_per_layer_stat=False,
-        as_strings=False)
-    row['flops'] = flops
-    with torch.no_grad():
-        row['macs'] = count_macs(model, img)
-    row['latency_ms'] = median_latency_ms(model, img, repeats)
-    return row
+    result = complexity(model, shape)
+    model.forward = model.forward_dummy
+    img = torch.randn(1, 3, *shape)
+    return dict(
+        params=result['params'],
+        flops=result['mmcv_flops'],
+        macs=result['torchprofile_macs'],
+        latency_ms=median_latency_ms(model, img, repeats))
 
 
 def measure_gpu(config_path, batch_size, repeats):
     model = build_model(config_path).cuda()
+    model.forward = model.forward_dummy
     row = {}
     with torch.no_grad():
         for size in GPU_SIZES:
@@ -227,7 +211,6 @@ def render_table(configs, cpu, gpu):
 def main():
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format='%(message)s')
-    import mmseg_face  # noqa: F401  (registration and compat patches)
 
     configs = find_configs(args.configs_root, args.filter)
     if not configs:

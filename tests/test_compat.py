@@ -19,21 +19,62 @@ from mmseg_face.compat import (UnsafeCheckpointError, apply_all,
 needs_no_cuda = pytest.mark.skipif(
     torch.cuda.is_available(), reason='the patched failure needs a CPU-only machine')
 
-PROCESS_GROUP = '''
-import os
-os.environ.update(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
-                  MASTER_ADDR='127.0.0.1', MASTER_PORT=os.environ['PORT'])
-import mmseg_face
-from mmcv.runner import init_dist
-init_dist('pytorch')
-'''
+# One subprocess holds a one-process gloo group and runs every check that
+# needs it (each launch costs seconds of imports); tests read its markers.
+PROCESS_GROUP_CHECKS = textwrap.dedent('''
+    import os
+    os.environ.update(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+                      MASTER_ADDR='127.0.0.1', MASTER_PORT=os.environ['PORT'])
+    import torch, torch.nn as nn
+    import torch.distributed as dist
+    import mmseg_face
+    from mmcv.parallel import DataContainer, MMDistributedDataParallel
+    from mmcv.runner import init_dist
+    from mmseg.apis import multi_gpu_test  # binds collect_results_cpu
+    import mmseg.apis.test as mmseg_test
+    from mmseg.utils import build_ddp
+    from mmseg_face.compat import CPUDistributedDataParallel
+
+    init_dist('pytorch')
+    print('BACKEND', dist.get_backend(), dist.get_world_size())
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 2, 1)
+            self.bn = nn.SyncBatchNorm(3)
+        def forward(self, img):
+            return self.conv(img).sum() + self.bn(img).sum()
+        def train_step(self, data, optimizer):
+            return dict(loss=self(**data), log_vars={}, num_samples=1)
+
+    model = build_ddp(Net(), 'cpu', device_ids=[0])
+    assert isinstance(model, CPUDistributedDataParallel)
+    assert not any(isinstance(m, nn.SyncBatchNorm) for m in model.modules())
+    batch = dict(img=DataContainer([torch.ones(1, 3, 4, 4)], stack=True))
+    model.train_step(batch, None)['loss'].backward()
+    print('CPU_DDP', float(model.module.conv.weight.grad.sum()))
+    model(**batch)  # plain forward also unwraps the DataContainer
+
+    plain = MMDistributedDataParallel(nn.Linear(2, 1))
+    print('MMDDP_FORWARD', tuple(plain(torch.ones(3, 2)).shape))
+
+    print('COLLECT', mmseg_test.collect_results_cpu(['a', 'b'], 2))
+''')
 
 
-def run_python(run_tool, body):
-    result = run_tool(['python', '-c', PROCESS_GROUP + textwrap.dedent(body)],
-                      timeout=300)
+@pytest.fixture(scope='module')
+def process_group_run(run_tool):
+    result = run_tool(['python', '-c', PROCESS_GROUP_CHECKS], timeout=300)
+    return result
+
+
+def _marker(result, name):
     assert result.returncode == 0, result.stderr[-4000:]
-    return result.stdout
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith(name + ' ')]
+    assert lines, result.stdout
+    return lines[0][len(name) + 1:]
 
 
 def test_local_rank_spellings():
@@ -46,12 +87,8 @@ def test_local_rank_spellings():
 
 
 @needs_no_cuda
-def test_init_dist_without_cuda_picks_gloo(run_tool):
-    out = run_python(run_tool, '''
-        import torch.distributed as dist
-        print('backend', dist.get_backend(), dist.get_world_size())
-    ''')
-    assert 'backend gloo 1' in out
+def test_init_dist_without_cuda_picks_gloo(process_group_run):
+    assert _marker(process_group_run, 'BACKEND') == 'gloo 1'
 
 
 @needs_no_cuda
@@ -66,72 +103,45 @@ def test_init_dist_refuses_nccl_without_cuda(run_tool):
 
 
 @needs_no_cuda
-def test_cpu_ddp_trains_and_forwards_datacontainers(run_tool):
-    out = run_python(run_tool, '''
-        import torch, torch.nn as nn
-        from mmcv.parallel import DataContainer
-        from mmseg.utils import build_ddp
-        from mmseg_face.compat import CPUDistributedDataParallel
-
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 2, 1)
-                self.bn = nn.SyncBatchNorm(2)
-            def forward(self, img):
-                return self.bn(self.conv(img)).sum()
-            def train_step(self, data, optimizer):
-                loss = self(**data)
-                return dict(loss=loss, log_vars={}, num_samples=1)
-
-        model = build_ddp(Net(), 'cpu', device_ids=[0])
-        assert isinstance(model, CPUDistributedDataParallel)
-        assert not any(isinstance(m, nn.SyncBatchNorm) for m in model.modules())
-        batch = dict(img=DataContainer([torch.ones(1, 3, 4, 4)], stack=True))
-        outputs = model.train_step(batch, None)
-        outputs['loss'].backward()
-        assert model.module.conv.weight.grad is not None
-        print('forward', float(model(**batch)))
-    ''')
-    assert 'forward' in out
+def test_cpu_ddp_trains_and_forwards_datacontainers(process_group_run):
+    # d(sum of 1x1 conv outputs)/dW = 16 ones per weight, 2 x 3 weights.
+    assert float(_marker(process_group_run, 'CPU_DDP')) == 96.0
 
 
-def test_mmddp_forward_without_replicated_tensor_module(run_tool):
-    out = run_python(run_tool, '''
-        import torch, torch.nn as nn
-        from mmcv.parallel import MMDistributedDataParallel
-        model = MMDistributedDataParallel(nn.Linear(2, 1))
-        print('out', model(torch.ones(3, 2)).shape)
-    ''')
-    assert 'out torch.Size([3, 1])' in out
+def test_mmddp_forward_without_replicated_tensor_module(process_group_run):
+    assert _marker(process_group_run, 'MMDDP_FORWARD') == '(3, 1)'
 
 
 @needs_no_cuda
-def test_collect_results_cpu_without_tmpdir(run_tool):
-    out = run_python(run_tool, '''
-        from mmseg.apis import multi_gpu_test  # noqa: F401 (binds the name)
-        import mmseg.apis.test as mmseg_test
-        print('results', mmseg_test.collect_results_cpu(['a', 'b'], 2))
-    ''')
-    assert "results ['a', 'b']" in out
+def test_collect_results_cpu_without_tmpdir(process_group_run):
+    assert _marker(process_group_run, 'COLLECT') == "['a', 'b']"
 
 
 @needs_no_cuda
 def test_iter_runner_resume_on_cpu(tmp_path):
-    model = nn.Linear(2, 2)
+    model = _Trainable()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     runner = IterBasedRunner(model, optimizer=optimizer,
                              work_dir=str(tmp_path), logger=_logger())
     runner._iter = 7
     runner.save_checkpoint(str(tmp_path), filename_tmpl='iter_{}.pth')
-    fresh_model = nn.Linear(2, 2)
+    fresh_model = _Trainable()
     fresh = IterBasedRunner(
         fresh_model, optimizer=torch.optim.SGD(
             fresh_model.parameters(), lr=0.1, momentum=0.9),
         work_dir=str(tmp_path), logger=_logger())
     fresh.resume(str(tmp_path / 'iter_8.pth'))
-    assert fresh.iter == 8
+    assert fresh.iter == 7  # the file is named after the next iteration
     assert torch.equal(fresh.model.weight, model.weight)
+
+
+class _Trainable(nn.Linear):
+
+    def __init__(self):
+        super().__init__(2, 2)
+
+    def train_step(self, data, optimizer):
+        return dict(loss=self(data).sum(), log_vars={}, num_samples=1)
 
 
 def _logger():

@@ -2,7 +2,8 @@
 # L/R-aware flip, mild colour jitter, batch 16 (8 GPUs x 2), 200 epochs.
 _base_ = [
     '../_base_/models/ehanet_r18.py', '../_base_/datasets/lapa.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_ehanet_200e.py'
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_ehanet_200e.py'
 ]
 model = dict(
     flip_pairs={{_base_.flip_pairs}}, decode_head=dict(num_classes=11))

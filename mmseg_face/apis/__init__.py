@@ -1,6 +1,6 @@
 from .face_detection import (Face, FaceDetector, HaarCascadeFaceDetector,
                              crop_face, face_to_crop_matrix, paste_face_labels)
-from .face_parser import FaceParser, load_bgr_image
+from .face_parser import FaceParser, ImageReadError, load_bgr_image
 from .file_inference import ParseSummary, parse_to_dir
 from .onnx_export import OnnxMismatchError, export_onnx, verify_onnx
 from .visualization import (class_masks, colorize_labels, render_overlay,
@@ -9,7 +9,7 @@ from .visualization import (class_masks, colorize_labels, render_overlay,
 __all__ = [
     'Face', 'FaceDetector', 'HaarCascadeFaceDetector', 'crop_face',
     'face_to_crop_matrix', 'paste_face_labels', 'FaceParser',
-    'load_bgr_image', 'ParseSummary', 'parse_to_dir', 'OnnxMismatchError',
-    'export_onnx', 'verify_onnx', 'class_masks', 'colorize_labels',
-    'render_overlay', 'resolve_class_ids'
+    'ImageReadError', 'load_bgr_image', 'ParseSummary', 'parse_to_dir',
+    'OnnxMismatchError', 'export_onnx', 'verify_onnx', 'class_masks',
+    'colorize_labels', 'render_overlay', 'resolve_class_ids'
 ]

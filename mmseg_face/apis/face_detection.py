@@ -26,11 +26,9 @@ class Face:
         eyes (tuple, optional): ``((x, y), (x, y))`` centres of the eye on the
             image's left and the eye on the image's right. When given, the
             crop is rotated so that the eyes are level. Default: None.
-        score (float, optional): Detector confidence. Default: None.
     """
     box: Tuple[float, float, float, float]
     eyes: Optional[Tuple[Tuple[float, float], Tuple[float, float]]] = None
-    score: Optional[float] = None
 
     def __post_init__(self):
         x1, y1, x2, y2 = (float(v) for v in self.box)

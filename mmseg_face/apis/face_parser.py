@@ -14,6 +14,20 @@ from .face_detection import (HaarCascadeFaceDetector, as_face, crop_face,
 from .visualization import class_masks, colorize_labels, render_overlay
 
 
+class ImageReadError(ValueError):
+    """An image file could not be read.
+
+    Attributes:
+        path (str): The file.
+        reason (str): What went wrong.
+    """
+
+    def __init__(self, path, reason):
+        super().__init__(f'{path}: {reason}')
+        self.path = path
+        self.reason = reason
+
+
 def load_bgr_image(img):
     """Read an image path or check an array; return a ``(H, W, 3)`` BGR array.
 
@@ -24,15 +38,19 @@ def load_bgr_image(img):
 
     Returns:
         np.ndarray: uint8 ``(H, W, 3)`` BGR image.
+
+    Raises:
+        ImageReadError: If a file is missing or not a decodable image.
     """
     if isinstance(img, (str, Path)):
         path = str(img)
         try:
             array = mmcv.imread(path)
         except Exception as error:
-            raise ValueError(f'{path}: cannot read image ({error})') from error
+            raise ImageReadError(path, f'cannot read image ({error})') \
+                from error
         if array is None:
-            raise ValueError(f'{path}: not a readable image file')
+            raise ImageReadError(path, 'not a readable image file')
         return array
     if not isinstance(img, np.ndarray):
         raise TypeError(f'an image must be a path or a numpy array, got '
@@ -55,8 +73,8 @@ def _dataset_meta(cfg, checkpoint_meta):
     dataset_cls = DATASETS.get(test_data.type)
     if dataset_cls is None:
         raise KeyError(f'dataset type {test_data.type!r} of the config is not '
-                       f'registered, and the checkpoint has no CLASSES/PALETTE '
-                       f'meta')
+                       f'registered, and the checkpoint has no '
+                       f'CLASSES/PALETTE meta')
     classes = test_data.get('classes') or dataset_cls.CLASSES
     palette = test_data.get('palette') or dataset_cls.PALETTE
     if classes is None or palette is None:
@@ -131,6 +149,9 @@ class FaceParser:
             checkpoint_meta = loaded.get('meta', {}) or {}
         classes, palette = _dataset_meta(model.cfg, checkpoint_meta)
         num_classes = model.decode_head.num_classes
+        if num_classes > 256:
+            raise ValueError(f'label maps are uint8, so at most 256 classes '
+                             f'are supported, got {num_classes}')
         if len(classes) != num_classes or len(palette) != num_classes:
             raise ValueError(
                 f'the model predicts {num_classes} classes but its dataset '
@@ -248,9 +269,5 @@ class FaceParser:
                 results = inference_segmentor(self.model,
                                               [images[i] for i in chunk])
                 for index, result in zip(chunk, results):
-                    labels[index] = self._to_label_map(result)
+                    labels[index] = np.asarray(result).astype(np.uint8)
         return labels
-
-    def _to_label_map(self, result):
-        dtype = np.uint8 if len(self.classes) <= 256 else np.int32
-        return np.asarray(result).astype(dtype)

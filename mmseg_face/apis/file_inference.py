@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import mmcv
 
-from .face_parser import load_bgr_image
+from .face_parser import ImageReadError, load_bgr_image
 from .visualization import class_masks, render_overlay, resolve_class_ids
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -85,8 +85,8 @@ def _iter_images(paths, summary):
     for path, name in zip(paths, _output_names(paths)):
         try:
             yield name, load_bgr_image(path)
-        except (ValueError, OSError) as error:
-            summary.failed.append((str(path), str(error)))
+        except ImageReadError as error:
+            summary.failed.append((str(path), error.reason))
             yield name, None
 
 
@@ -165,19 +165,25 @@ def parse_to_dir(parser,
     progress = mmcv.ProgressBar(_count_inputs(source, paths)) \
         if show_progress else None
 
-    batch = []
-    for name, img in items:
-        if img is not None:
-            batch.append((name, img))
-        if len(batch) == parser.batch_size:
+    batch, pending = [], 0
+
+    def flush():
+        # Progress counts inputs once their results are written (or failed).
+        nonlocal batch, pending
+        if batch:
             _parse_batch(parser, batch, out_dir, masks, detect_faces,
                          opacity, summary)
-            batch = []
-        if progress is not None:
+        for _ in range(pending if progress is not None else 0):
             progress.update()
-    if batch:
-        _parse_batch(parser, batch, out_dir, masks, detect_faces, opacity,
-                     summary)
+        batch, pending = [], 0
+
+    for name, img in items:
+        pending += 1
+        if img is not None:
+            batch.append((name, img))
+        if img is None or len(batch) == parser.batch_size:
+            flush()
+    flush()
     if progress is not None:
         # ProgressBar leaves the cursor at the end of its line.
         progress.file.write('\n')

@@ -163,9 +163,8 @@ class FaceParsingDataset(CustomDataset):
         for result, index in zip(results, indices):
             name = osp.splitext(
                 osp.basename(self.img_infos[index]['filename']))[0]
-            png = Image.fromarray(np.asarray(result).astype(np.uint8), 'L')
-            png = png.convert('P')
-            png.putpalette(palette.tolist())
+            png = Image.fromarray(np.asarray(result).astype(np.uint8))
+            png.putpalette(palette.tolist())  # 'L' -> 'P', values kept
             path = osp.join(imgfile_prefix, f'{name}.png')
             png.save(path)
             files.append(path)

@@ -27,7 +27,10 @@ ELEVEN_F1_GROUPS = OrderedDict(
 
 @DATASETS.register_module()
 class LaPaDataset(FaceParsingDataset):
-    """LaPa, 11 classes (`LaPa <https://github.com/jd-opensource/lapa-dataset>`_).
+    """LaPa, 11 classes.
+
+    `LaPa <https://github.com/jd-opensource/lapa-dataset>`_ labels are class
+    ids 0..10 as released.
 
     Left/right: "left" is the **image-left** side (a real sample has labels
     2 and 4 at x≈164 of 378), i.e. the subject's right: the opposite of

@@ -62,7 +62,10 @@ img_norm_cfg = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='Resize', img_scale=({size}, {size}), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
     dict(type='Normalize', **img_norm_cfg),
+    dict(type='Pad', size_divisor=8),
     dict(type='DefaultFormatBundle'),
     dict(type='Collect', keys=['img', 'gt_semantic_seg']),
 ]

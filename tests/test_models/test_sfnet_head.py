@@ -102,7 +102,9 @@ def test_sfnet_r18_backbone_and_total_parameters():
 
 
 def test_sfnet_head_output_shape_and_checks():
-    backbone, head = resnet18_v1c().eval(), sfnet_head().eval()
+    backbone, head = resnet18_v1c(), sfnet_head()
+    backbone.eval()  # mmseg's ResNet.train() returns None: no chaining
+    head.eval()
     with torch.no_grad():
         feats = backbone(torch.randn(1, 3, 64, 96))
         logits = head(feats)

@@ -30,7 +30,9 @@ model = dict(
             alpha=50.0,
             loss_name='loss_seg'),
         loss_aux=dict(
-            type='CrossEntropyLoss', avg_non_ignore=True, loss_name='loss_aux'),
+            type='CrossEntropyLoss',
+            avg_non_ignore=True,
+            loss_name='loss_aux'),
         loss_edge=dict(type='BalancedEdgeLoss', loss_name='loss_edge')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -8,7 +8,6 @@ atomically (temporary file + ``os.replace``), so a killed run leaves either
 a complete file or a temporary one, which the next run deletes before it
 skips the items that are already complete.
 """
-import glob
 import io
 import logging
 import os
@@ -80,13 +79,22 @@ def prepare_output(out_dir):
     """Create the output folders and delete temp files of a killed run."""
     for sub in (IMAGE_DIR, LABEL_DIR):
         mmcv.mkdir_or_exist(osp.join(out_dir, sub))
-    stale = glob.glob(osp.join(out_dir, '**', f'*{TEMP_MARK}*'),
-                      recursive=True)
+    for directory in (out_dir, osp.join(out_dir, IMAGE_DIR),
+                      osp.join(out_dir, LABEL_DIR)):
+        remove_temp_files(directory)
+
+
+def remove_temp_files(directory):
+    """Delete the (hidden) temp files a killed run left in ``directory``."""
+    stale = [
+        entry.path for entry in os.scandir(directory)
+        if entry.is_file() and TEMP_MARK in entry.name
+    ]
     for path in stale:
         os.remove(path)
     if stale:
-        logger.info('removed %d unfinished files of an earlier run',
-                    len(stale))
+        logger.info('removed %d unfinished files of an earlier run in %s',
+                    len(stale), directory)
 
 
 def output_paths(out_dir, name):
@@ -141,8 +149,14 @@ def decode_image(data, path):
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            if image.mode in ('L', 'P', '1', 'I;16', 'I'):
+            if image.mode in ('L', 'P'):
+                # Raw values: a palette PNG label stores class ids.
+                return np.asarray(image)
+            if image.mode == '1':
                 return np.asarray(image.convert('L'))
+            if image.mode in ('I;16', 'I'):
+                raise ConversionError(
+                    f'{path}: 16/32-bit image, expected 8-bit')
             return np.ascontiguousarray(
                 np.asarray(image.convert('RGB'))[..., ::-1])
     except (OSError, SyntaxError, ValueError) as error:

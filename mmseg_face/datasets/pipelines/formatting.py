@@ -1,8 +1,8 @@
 import numpy as np
 from mmcv.parallel import DataContainer as DC
 from mmseg.datasets.builder import PIPELINES
-from mmseg.datasets.pipelines import DefaultFormatBundle
-from mmseg.datasets.pipelines.formatting import to_tensor
+from mmseg.datasets.pipelines.formatting import (DefaultFormatBundle,
+                                                 to_tensor)
 
 
 @PIPELINES.register_module()

@@ -1,3 +1,4 @@
 from .mscan import MSCAN
+from .parsenet import ParseNet
 
-__all__ = ['MSCAN']
+__all__ = ['MSCAN', 'ParseNet']

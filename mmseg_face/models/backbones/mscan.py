@@ -327,7 +327,8 @@ class MSCAN(BaseModule):
         unknown = set(arch) - set(self.arch_keys)
         if missing or unknown:
             raise KeyError(f'MSCAN arch dict {arch} is missing '
-                           f'{sorted(missing)} / has unknown {sorted(unknown)}')
+                           f'{sorted(missing)} / has unknown '
+                           f'{sorted(unknown)}')
         return arch
 
     def init_weights(self):

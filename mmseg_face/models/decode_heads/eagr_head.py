@@ -3,7 +3,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmcv.runner import BaseModule, force_fp32
-
 from mmseg.models.builder import HEADS, build_loss
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.decode_heads.psp_head import PPM
@@ -13,6 +12,8 @@ from mmseg.ops import resize
 
 def resize_aligned(x, size):
     """Bilinear resize with align_corners=True, as EAGRNet resizes features."""
+    if tuple(x.shape[2:]) == tuple(size):
+        return x
     return F.interpolate(x, size=size, mode='bilinear', align_corners=True)
 
 
@@ -138,12 +139,20 @@ class EAGRHead(BaseDecodeHead):
     logits + ``loss_edge_att`` (the parsing cross-entropy on edge pixels),
     all after a bilinear resize to label size with ``align_corners=False``
     as in the original loss; ``align_corners`` of the head (True in the
-    configs) applies to test-time resizing. The released training script
-    weights the three terms 1, 1 and 4, but its loop over the two model
-    outputs adds every term twice, so the effective loss there is
-    ``2 * (L_parse + L_edge + 4 * L_att)``. We count each term once, with
-    the weights given in the configs; the factor 2 only rescales the
-    learning rate.
+    configs) applies to test-time resizing.
+
+    Loss weights: the released training script (b6a40f5 ``train.py``)
+    weights the parsing, edge and edge-attention terms 1, 1 and 4; these are
+    the defaults here and in the configs (the paper's own lambda values were
+    not available to check them against). That script's criterion loops
+    over the two model outputs and adds every term once per output, so the
+    original code double-counts and optimises
+    ``2 * (L_parse + L_edge + 4 * L_att)``. Each term is counted once here;
+    the factor 2 only rescaled the gradients.
+
+    The backbone is mmseg's ``ResNet``, whose blocks use ReLU; the
+    original's InPlace-ABN also puts a LeakyReLU(0.01) before each residual
+    addition, which has no parameters.
 
     Args:
         pool_scales (Sequence[int]): Pyramid pooling scales.
@@ -170,7 +179,8 @@ class EAGRHead(BaseDecodeHead):
                  graph_channels=(128, 64),
                  node_grid=4,
                  skip_channels=48,
-                 loss_edge=dict(type='BalancedEdgeLoss', loss_name='loss_edge'),
+                 loss_edge=dict(
+                     type='BalancedEdgeLoss', loss_name='loss_edge'),
                  loss_edge_att=dict(
                      type='EdgeAttentionCrossEntropyLoss',
                      loss_weight=4.0,
@@ -178,8 +188,8 @@ class EAGRHead(BaseDecodeHead):
                  **kwargs):
         super().__init__(input_transform='multiple_select', **kwargs)
         if len(self.in_channels) != 4:
-            raise ValueError('EAGRHead expects 4 input stages, got in_channels='
-                             f'{self.in_channels}')
+            raise ValueError('EAGRHead expects 4 input stages, got '
+                             f'in_channels={self.in_channels}')
         layer_cfg = dict(
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
@@ -272,7 +282,10 @@ class EAGRHead(BaseDecodeHead):
         loss[self.loss_edge.loss_name] = self.loss_edge(
             edge_logit, edge_label, ignore_index=self.ignore_index)
         loss[self.loss_edge_att.loss_name] = self.loss_edge_att(
-            seg_logit, seg_label, edge_label, ignore_index=self.ignore_index)
+            seg_logit,
+            seg_label,
+            edge_label=edge_label,
+            ignore_index=self.ignore_index)
         loss['acc_seg'] = accuracy(
             seg_logit, seg_label, ignore_index=self.ignore_index)
         return loss

@@ -3,7 +3,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmcv.runner import BaseModule, force_fp32
-
 from mmseg.models.builder import HEADS, build_loss
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
@@ -171,7 +170,8 @@ class EHANetHead(BaseDecodeHead):
                      type='CrossEntropyLoss',
                      avg_non_ignore=True,
                      loss_name='loss_aux'),
-                 loss_edge=dict(type='BalancedEdgeLoss', loss_name='loss_edge'),
+                 loss_edge=dict(
+                     type='BalancedEdgeLoss', loss_name='loss_edge'),
                  **kwargs):
         super().__init__(input_transform='multiple_select', **kwargs)
         if len(sgcb_dilations) != len(self.in_channels) - 1:
@@ -251,7 +251,10 @@ class EHANetHead(BaseDecodeHead):
         edge_label = edge_label.squeeze(1)
         loss = dict()
         loss[self.loss_decode.loss_name] = self.loss_decode(
-            seg_logit, seg_label, edge_label, ignore_index=self.ignore_index)
+            seg_logit,
+            seg_label,
+            edge_label=edge_label,
+            ignore_index=self.ignore_index)
         loss[self.loss_aux.loss_name] = self.loss_aux(
             aux_logit, seg_label, ignore_index=self.ignore_index)
         loss[self.loss_edge.loss_name] = self.loss_edge(

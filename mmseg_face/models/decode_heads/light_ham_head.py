@@ -90,8 +90,8 @@ def parse_ham_kwargs(ham_kwargs, ham_channels):
         raise ValueError(
             f'ham_kwargs MD_D={md_d!r} contradicts ham_channels / MD_S = '
             f'{ham_channels // md_s}; MD_D is derived, leave it out')
-    for name, minimum in (('md_r', 1), ('train_steps', 0), ('eval_steps',
-                                                           0)):
+    minimums = dict(md_r=1, train_steps=0, eval_steps=0)
+    for name, minimum in minimums.items():
         value = options[name]
         if not isinstance(value, int) or value < minimum:
             raise ValueError(f'ham_kwargs {name.upper()}={value!r} must be '

@@ -1,0 +1,187 @@
+"""ParseNet, SFNet and built-in-model face configs: recipe, one train/test
+step on generated faces, and the FLOPs tool.
+
+Every model runs at 32 px with SyncBN reverted to BN; no pretrained weight
+is loaded (``init_weights`` is never called).
+"""
+import os.path as osp
+import re
+
+import mmcv
+import pytest
+import torch
+from mmcv import Config
+from mmcv.parallel import collate
+from mmcv.runner import build_optimizer
+
+from mmseg.datasets import build_dataset
+from mmseg_face.datasets import CelebAMaskHQDataset
+from mmseg_face.datasets.sample_faces import make_converted_sample
+from mmseg_face.utils.complexity import (build_segmentor_from_config,
+                                         complexity_report, count_parameters)
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_ROOT = osp.join(REPO_ROOT, 'local_configs')
+SIZE = 32
+
+# config -> (segmentor type, decode-head type, parameters at 19 classes).
+# ParseNet is GPEN's published count; SFNet-R18 is hand-derived in
+# tests/test_models/test_sfnet_head.py; the others are mmseg's models.
+CONFIGS = {
+    'parsenet/parsenet_1x8_512x512_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'ParseNetHead', 21_303_254),
+    'sfnet/sfnet_r18_512x512_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'SFNetHead', 12_740_083),
+    'baselines/pspnet_r50-d8_512x512_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'PSPHead', None),
+    'baselines/deeplabv3plus_r50-d8_512x512_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'DepthwiseSeparableASPPHead', None),
+    'baselines/bisenetv1_r18-d32_in1k-pre_4x4_512x512_160k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'FCNHead', None),
+    'baselines/bisenetv2_fcn_4x4_512x512_160k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'FCNHead', None),
+    'baselines/ocrnet_hr18_512x512_80k_celebamask-hq.py':
+    ('CascadeEncoderDecoder', 'OCRHead', None),
+    'baselines/ann_r50-d8_512x512_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'ANNHead', None),
+    'baselines/segformer_mit-b0_512x512_160k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'SegformerHead', None),
+}
+
+
+def config_path(name):
+    return osp.join(CONFIG_ROOT, name)
+
+
+def heads(model_cfg):
+    decode = model_cfg.decode_head
+    decode = decode if isinstance(decode, list) else [decode]
+    aux = model_cfg.get('auxiliary_head') or []
+    return decode + (aux if isinstance(aux, list) else [aux])
+
+
+def test_every_config_file_is_listed():
+    found = set()
+    for folder in ('parsenet', 'sfnet', 'baselines'):
+        found |= {
+            f'{folder}/{path}' for path in mmcv.scandir(
+                osp.join(CONFIG_ROOT, folder), '.py', recursive=True)
+        }
+    assert found == set(CONFIGS)
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_face_recipe(name):
+    segmentor, head_type, _ = CONFIGS[name]
+    cfg = Config.fromfile(config_path(name))
+    assert cfg.model.type == segmentor
+    pairs = [tuple(p) for p in CelebAMaskHQDataset.FLIP_PAIRS]
+    if segmentor == 'FaceEncoderDecoder':
+        assert [tuple(p) for p in cfg.model.flip_pairs] == pairs
+    flips = [t for t in cfg.data.train.pipeline if 'Flip' in t.type]
+    assert [t.type for t in flips] == ['FaceRandomFlip']
+    assert [tuple(p) for p in flips[0].flip_pairs] == pairs
+    decode = cfg.model.decode_head
+    # A cascade's last stage gives the prediction.
+    assert (decode[-1] if isinstance(decode, list) else decode).type == \
+        head_type
+    assert all(h.num_classes == 19 for h in heads(cfg.model))
+    assert cfg.dataset_type == 'CelebAMaskHQDataset'
+    assert 'mmseg_face' in cfg.custom_imports.imports
+
+
+def test_parsenet_recipe():
+    cfg = Config.fromfile(
+        config_path('parsenet/parsenet_1x8_512x512_80k_celebamask-hq.py'))
+    assert cfg.optimizer == dict(
+        type='Adam', lr=2e-4, betas=(0.9, 0.999), weight_decay=0)
+    assert cfg.lr_config.policy == 'fixed'
+    assert cfg.data.samples_per_gpu == 8
+    assert cfg.find_unused_parameters
+    test_steps = cfg.data.test.pipeline[1].transforms
+    for steps in (cfg.data.train.pipeline, test_steps):
+        norm = [t for t in steps if t.type == 'Normalize']
+        assert len(norm) == 1
+        assert norm[0].mean == [127.5] * 3 and norm[0].std == [127.5] * 3
+
+
+@pytest.mark.parametrize('name', [n for n in CONFIGS if CONFIGS[n][2]])
+def test_parameter_count(name):
+    model, _ = build_segmentor_from_config(config_path(name))
+    assert count_parameters(model) == CONFIGS[name][2]
+
+
+def shrink(pipeline, size):
+    """Point every size of a (nested) pipeline at ``size`` x ``size``."""
+    for step in pipeline:
+        for key in ('img_scale', 'crop_size', 'size'):
+            if key in step:
+                step[key] = (size, size)
+        if 'transforms' in step:
+            shrink(step['transforms'], size)
+
+
+@pytest.fixture(scope='module')
+def sample_root(tmp_path_factory):
+    base = str(tmp_path_factory.mktemp('model_config_samples'))
+    return make_converted_sample('celebamask_hq', base, 10, SIZE, seed=0)
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_one_training_iteration_and_simple_test(name, sample_root):
+    cfg = Config.fromfile(config_path(name))
+    for split in ('train', 'test'):
+        cfg.data[split].data_root = sample_root
+        shrink(cfg.data[split].pipeline, SIZE)
+    torch.manual_seed(0)
+    model, _ = build_segmentor_from_config(cfg)
+    model.train()
+    train_set = build_dataset(cfg.data.train)
+    batch = collate([train_set[0], train_set[1]], samples_per_gpu=2)
+    inputs = dict(img=batch['img'].data[0],
+                  img_metas=batch['img_metas'].data[0],
+                  gt_semantic_seg=batch['gt_semantic_seg'].data[0])
+    assert inputs['img'].shape == (2, 3, SIZE, SIZE)
+    optimizer = build_optimizer(model, cfg.optimizer)
+    before = [p.detach().clone() for p in model.parameters()]
+    outputs = model.train_step(inputs, optimizer)
+    optimizer.zero_grad()
+    outputs['loss'].backward()
+    optimizer.step()
+    assert torch.isfinite(outputs['loss']) and outputs['loss'] > 0
+    changed = sum(not torch.equal(a, b)
+                  for a, b in zip(before, model.parameters()))
+    assert changed > 0.5 * len(before)
+
+    model.eval()
+    test_set = build_dataset(cfg.data.test)
+    sample = collate([test_set[0]], samples_per_gpu=1)
+    img = sample['img'][0]  # a plain (1, 3, H, W) tensor, not a container
+    assert img.shape == (1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        result = model(return_loss=False, img=[img],
+                       img_metas=[sample['img_metas'][0].data[0]])
+    label = test_set.get_gt_seg_map_by_idx(0)
+    assert len(result) == 1 and result[0].shape == label.shape
+    assert 0 <= result[0].min() and result[0].max() < 19
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_complexity_report(name):
+    """What tools/get_flops.py prints, computed in-process (fast)."""
+    report = complexity_report(config_path(name), (SIZE, SIZE))
+    params = int(re.search(r'Parameters: ([\d,]+)', report).group(1)
+                 .replace(',', ''))
+    assert params > 1e6
+    if CONFIGS[name][2]:
+        assert params == CONFIGS[name][2]
+    assert float(re.search(r'([\d.]+) GFLOPs', report).group(1)) > 0
+    assert float(re.search(r'([\d.]+) GMACs', report).group(1)) > 0
+
+
+def test_get_flops_tool_runs_on_sfnet(run_tool):
+    name = 'sfnet/sfnet_r18_512x512_80k_celebamask-hq.py'
+    result = run_tool(['python', 'tools/get_flops.py', config_path(name),
+                       '--shape', str(SIZE), str(SIZE)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f'Parameters: {CONFIGS[name][2]:,}' in result.stdout

@@ -1,0 +1,153 @@
+"""tools/parse_faces.py end to end, in process (no re-import of torch)."""
+import os.path as osp
+import runpy
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
+
+from face_api_helpers import (TINY_CONFIG, draw_face,  # noqa: E402
+                              save_tiny_checkpoint, smooth_image)
+
+TOOL = osp.join(REPO_ROOT, 'tools', 'parse_faces.py')
+
+
+def run_tool(monkeypatch, *args):
+    """Run the tool's ``main``; return its exit status."""
+    monkeypatch.setattr(sys, 'argv', [TOOL, *map(str, args)])
+    try:
+        runpy.run_path(TOOL, run_name='__main__')
+    except SystemExit as exit_:
+        return exit_.code
+    raise AssertionError('tools/parse_faces.py must exit with a status')
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    return save_tiny_checkpoint(
+        str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three good images (two sizes, two formats), one corrupt, one text."""
+    src = tmp_path / 'faces'
+    src.mkdir()
+    good = {'a': smooth_image(48, 64, 1), 'b': smooth_image(40, 40, 2),
+            'c': draw_face(56)}
+    cv2.imwrite(str(src / 'a.png'), good['a'])
+    cv2.imwrite(str(src / 'b.png'), good['b'])
+    cv2.imwrite(str(src / 'c.bmp'), good['c'])
+    (src / 'corrupt.jpg').write_bytes(b'\xff\xd8\xff garbage, not a jpeg')
+    (src / 'notes.txt').write_text('not an image')
+    return src, good
+
+
+def test_folder_with_a_corrupt_file(monkeypatch, capsys, tmp_path, folder,
+                                    checkpoint):
+    src, good = folder
+    out = tmp_path / 'out'
+
+    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint, src, '--out', out,
+                      '--masks', 'skin,hair', '--batch-size', '2')
+
+    stdout = capsys.readouterr().out
+    assert status == 1
+    assert 'parsed 3 image(s), 1 failed' in stdout
+    assert 'FAILED' in stdout and 'corrupt.jpg' in stdout
+    assert 'notes.txt' in stdout
+    for name, img in good.items():
+        label = cv2.imread(str(out / 'labels' / f'{name}.png'),
+                           cv2.IMREAD_UNCHANGED)
+        assert label.dtype == np.uint8 and label.shape == img.shape[:2]
+        assert label.max() < 19
+        overlay = cv2.imread(str(out / 'overlays' / f'{name}.png'))
+        assert overlay.shape == img.shape
+        for class_id, class_name in ((1, 'skin'), (13, 'hair')):
+            mask = cv2.imread(str(out / 'masks' / class_name / f'{name}.png'),
+                              cv2.IMREAD_UNCHANGED)
+            np.testing.assert_array_equal(mask == 255, label == class_id)
+            assert set(np.unique(mask)) <= {0, 255}
+    assert not (out / 'labels' / 'corrupt.png').exists()
+
+
+def test_overlay_png_colours_follow_the_celebamask_palette(
+        monkeypatch, tmp_path, checkpoint):
+    """Screenshot-style check: read the written overlay back and compare
+    every pixel with the official palette colour of its label."""
+    palette_rgb = np.array(
+        [[0, 0, 0], [204, 0, 0], [76, 153, 0], [204, 204, 0], [51, 51, 255],
+         [204, 0, 204], [0, 255, 255], [255, 204, 204], [102, 51, 0],
+         [255, 0, 0], [102, 204, 0], [255, 255, 0], [0, 0, 153],
+         [0, 0, 204], [255, 51, 153], [0, 204, 204], [0, 51, 0],
+         [255, 153, 51], [0, 204, 0]], np.float32)
+    img = smooth_image(60, 80, seed=5)
+    cv2.imwrite(str(tmp_path / 'shot.png'), img)
+
+    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint,
+                      tmp_path / 'shot.png', '--out', tmp_path / 'out',
+                      '--opacity', '0.6')
+
+    assert status == 0
+    label = cv2.imread(str(tmp_path / 'out/labels/shot.png'),
+                       cv2.IMREAD_UNCHANGED)
+    seen_rgb = cv2.cvtColor(
+        cv2.imread(str(tmp_path / 'out/overlays/shot.png')),
+        cv2.COLOR_BGR2RGB).astype(np.float32)
+    assert len(np.unique(label)) >= 3
+    image_rgb = img[..., ::-1].astype(np.float32)
+    expected = 0.4 * image_rgb + 0.6 * palette_rgb[label]
+    assert np.abs(seen_rgb - expected).max() <= 0.51
+    # Recover the painted colour from the screenshot: it is the palette
+    # entry of the label, in RGB order (a BGR mix-up swaps skin to blue).
+    painted = (seen_rgb - 0.4 * image_rgb) / 0.6
+    for class_id in np.unique(label):
+        colour = painted[label == class_id].mean(axis=0)
+        nearest = np.abs(palette_rgb - colour).sum(axis=1).argmin()
+        assert nearest == class_id
+
+
+def test_video_frames_are_parsed(monkeypatch, capsys, tmp_path, checkpoint):
+    video = str(tmp_path / 'clip.avi')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             (48, 32))
+    for seed in range(3):
+        writer.write(smooth_image(32, 48, seed))
+    writer.release()
+
+    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint, video, '--out',
+                      tmp_path / 'out')
+
+    assert status == 0
+    assert 'parsed 3 image(s), 0 failed' in capsys.readouterr().out
+    for index in range(3):
+        label = cv2.imread(str(tmp_path / f'out/labels/clip_{index:06d}.png'),
+                           cv2.IMREAD_UNCHANGED)
+        assert label.shape == (32, 48)
+
+
+def test_detect_faces_option_with_the_default_detector(monkeypatch, capsys,
+                                                       tmp_path, checkpoint):
+    img = np.full((90, 120, 3), 128, np.uint8)  # no face anywhere
+    cv2.imwrite(str(tmp_path / 'empty.png'), img)
+
+    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint,
+                      tmp_path / 'empty.png', '--out', tmp_path / 'out',
+                      '--detect-faces')
+
+    assert status == 0
+    assert 'images without a detected face: 1' in capsys.readouterr().out
+    label = cv2.imread(str(tmp_path / 'out/labels/empty.png'),
+                       cv2.IMREAD_UNCHANGED)
+    assert label.shape == (90, 120) and not label.any()
+
+
+def test_unknown_mask_class_is_an_error(monkeypatch, tmp_path, checkpoint):
+    cv2.imwrite(str(tmp_path / 'x.png'), smooth_image(20, 20))
+    with pytest.raises(ValueError, match='beard'):
+        run_tool(monkeypatch, TINY_CONFIG, checkpoint, tmp_path / 'x.png',
+                 '--out', tmp_path / 'out', '--masks', 'beard')

@@ -1,0 +1,37 @@
+"""Convert the Helen release (SmithCVPR2013_dataset_resized).
+
+Example::
+
+    python tools/convert_datasets/helen.py \
+        /path/to/SmithCVPR2013_dataset_resized -o data/helen --nproc 8
+"""
+import argparse
+import sys
+
+from mmseg_face.datasets.converters import convert_helen
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Argmax the Helen soft masks into label maps and write '
+        'the exemplars/tuning/testing splits as train/val/test')
+    parser.add_argument(
+        'root',
+        help='folder with images/, labels/, exemplars.txt, tuning.txt and '
+        'testing.txt')
+    parser.add_argument(
+        '-o', '--out-dir', default='data/helen', help='output root')
+    parser.add_argument(
+        '--nproc', type=int, default=4, help='worker processes')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    summary = convert_helen(args.root, args.out_dir, nproc=args.nproc)
+    print(summary.format())
+    sys.exit(1 if summary.rejected else 0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,48 @@
+"""Write edge maps of converted label maps (offline edge targets).
+
+Writes ``<data_root>/edges/<name>.png`` with the values of the
+``GenerateFaceEdge`` transform: 0 non-edge, 1 edge, 255 ignore.
+
+Example::
+
+    python tools/generate_edges.py data/helen --mode eagr
+"""
+import argparse
+import sys
+
+from mmseg_face.datasets.converters import generate_edge_maps
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Generate edge maps from converted label maps')
+    parser.add_argument('data_root', help='converted root holding labels/')
+    parser.add_argument(
+        '--mode', choices=['ehanet', 'eagr'], default='ehanet')
+    parser.add_argument(
+        '--width',
+        type=int,
+        default=None,
+        help='dilation square side (default: 3 for ehanet, 1 for eagr)')
+    parser.add_argument('--label-dir', default='labels')
+    parser.add_argument('--out-dir', default='edges')
+    parser.add_argument(
+        '--nproc', type=int, default=4, help='worker processes')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    summary = generate_edge_maps(
+        args.data_root,
+        mode=args.mode,
+        width=args.width,
+        label_dir=args.label_dir,
+        out_dir=args.out_dir,
+        nproc=args.nproc)
+    print(summary.format())
+    sys.exit(1 if summary.rejected else 0)
+
+
+if __name__ == '__main__':
+    main()
