@@ -73,6 +73,9 @@ def parse_args():
         default=osp.join(REPO_ROOT, 'bench', 'results', 'model_zoo_gpu.json'))
     parser.add_argument(
         '--out', default=osp.join(REPO_ROOT, 'docs', 'model_zoo.md'))
+    parser.add_argument(
+        '--table-only', action='store_true',
+        help='measure nothing, rewrite the table from the JSON files')
     return parser.parse_args()
 
 
@@ -182,10 +185,14 @@ def render_table(configs, cpu, gpu):
         f"{cpu_meta.get('hardware', '–')}, torch "
         f"{cpu_meta.get('torch', '–')}; input "
         f"{cpu_meta.get('shape', '–')}, batch 1, latency = median of "
-        f"{cpu_meta.get('repeats', '–')} runs after one warm-up.",
+        f"{cpu_meta.get('repeats', '–')} runs after one warm-up "
+        f"(1-min load average at start: "
+        f"{cpu_meta.get('load_average', '–')}).",
         f"- GPU columns: {gpu_meta.get('date', 'not run yet')}"
         + (f", {gpu_meta['hardware']}, fp32, batch "
            f"{gpu_meta['batch_size']}, images/s" if gpu_meta else '') + '.',
+        '- Params: all parameters, auxiliary (training-only) heads '
+        'included, as mmseg reports them.',
         '- FLOPs: mmcv `get_model_complexity_info`, which counts a '
         'multiply-add as one FLOP (as `tools/get_flops.py`). MACs: '
         'torchprofile `profile_macs` (also counts attention matmuls, '
@@ -208,14 +215,8 @@ def render_table(configs, cpu, gpu):
     return '\n'.join(lines) + '\n'
 
 
-def main():
-    args = parse_args()
-    logging.basicConfig(level=logging.INFO, format='%(message)s')
-
-    configs = find_configs(args.configs_root, args.filter)
-    if not configs:
-        raise SystemExit(f'no config under {args.configs_root} matches '
-                         f'{args.filter!r}')
+def run_measurements(args, configs):
+    """Measure ``configs`` and merge the rows into the CPU or GPU JSON."""
     today = datetime.datetime.now(datetime.timezone.utc).strftime(
         '%Y-%m-%d %H:%M UTC')
     if args.device == 'cuda':
@@ -230,10 +231,12 @@ def main():
     else:
         json_path = args.cpu_json
         data = load_json(json_path)
+        # Other processes on the machine skew latency: record the load.
         data['meta'] = dict(
             date=today, hardware=cpu_description(),
             shape='x'.join(map(str, args.shape)), repeats=args.repeats,
-            torch=torch.__version__)
+            torch=torch.__version__,
+            load_average='{:.1f}'.format(os.getloadavg()[0]))
 
     for path in configs:
         start = time.perf_counter()
@@ -249,6 +252,17 @@ def main():
         save_json(data, json_path)
         logger.info('%s: %s (%.0f s)', path, row,
                     time.perf_counter() - start)
+
+
+def main():
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format='%(message)s')
+    if not args.table_only:
+        configs = find_configs(args.configs_root, args.filter)
+        if not configs:
+            raise SystemExit(f'no config under {args.configs_root} matches '
+                             f'{args.filter!r}')
+        run_measurements(args, configs)
 
     # The table always covers every config, measured now or earlier.
     table = render_table(

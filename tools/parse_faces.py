@@ -3,14 +3,20 @@
 Usage::
 
     python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
-        [--masks skin,hair] [--detect-faces] [--device cpu]
+        [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
+        [--device cpu]
 
 Writes ``DIR/labels/<name>.png`` (class ids), ``DIR/overlays/<name>.png``
 (colour overlay with the dataset palette) and, with ``--masks``,
 ``DIR/masks/<class>/<name>.png`` (0/255). Unreadable inputs are reported and
 skipped; the exit status is 1 when any input failed.
+
+``--boxes`` gives face boxes instead of detecting them, as JSON
+``{"group.jpg": [[x1, y1, x2, y2], ...], ...}`` (video frames are keyed
+``<video stem>_<frame:06d>``).
 """
 import argparse
+import json
 import sys
 
 
@@ -30,6 +36,9 @@ def parse_args():
         help='detect, align and parse every face, then paste the labels '
         'into the full image (default: each image is one cropped face)')
     parser.add_argument(
+        '--boxes',
+        help='JSON file of face boxes per input, used instead of detection')
+    parser.add_argument(
         '--margin', type=float, default=0.5,
         help='context around a detected face, fraction of its box per side')
     parser.add_argument('--device', default='cpu', help='torch device')
@@ -42,6 +51,10 @@ def parse_args():
 
 def main():
     args = parse_args()
+    boxes = None
+    if args.boxes:
+        with open(args.boxes, encoding='utf-8') as f:
+            boxes = json.load(f)
     import mmseg_face  # noqa: F401  (registers the face models and datasets)
     from mmseg_face.apis import FaceParser, parse_to_dir
 
@@ -58,8 +71,9 @@ def main():
         args.out,
         masks=masks,
         detect_faces=args.detect_faces,
+        boxes=boxes,
         opacity=args.opacity)
-    print(summary.format(detect_faces=args.detect_faces))
+    print(summary.format(in_the_wild=args.detect_faces or boxes is not None))
     print(f'outputs in {args.out}')
     sys.exit(1 if summary.failed else 0)
 

@@ -205,8 +205,9 @@ class FaceParser:
             imgs (str | np.ndarray | list): One image or a list.
             faces (list, optional): Skip detection and use these faces: for
                 one image, a list of :class:`Face` or ``(x1, y1, x2, y2)``
-                boxes; for a list of images, one such list per image.
-                Default: None, which runs :attr:`detector`.
+                boxes; for a list of images, one such list per image, where
+                None runs the detector on that image. Default: None, which
+                runs :attr:`detector` on every image.
 
         Returns:
             tuple: ``(labels, faces)``: the full-size uint8 label map and the
@@ -216,13 +217,17 @@ class FaceParser:
         single = not isinstance(imgs, (list, tuple))
         images = [load_bgr_image(img) for img in ([imgs] if single else imgs)]
         if faces is None:
-            per_image = [self.detector.detect(img) for img in images]
+            given = [None] * len(images)
         else:
-            per_image = [faces] if single else list(faces)
-            if len(per_image) != len(images):
-                raise ValueError(f'got face lists for {len(per_image)} '
-                                 f'images but {len(images)} images')
-            per_image = [[as_face(f) for f in fs] for fs in per_image]
+            given = [faces] if single else list(faces)
+            if len(given) != len(images):
+                raise ValueError(f'got face lists for {len(given)} images '
+                                 f'but {len(images)} images')
+        per_image = [
+            self.detector.detect(img) if image_faces is None else
+            [as_face(face) for face in image_faces]
+            for img, image_faces in zip(images, given)
+        ]
         crop_hw = (self.crop_size, self.crop_size)
         crops, matrices = [], []
         for img, image_faces in zip(images, per_image):

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import mmcv
 
+from .face_detection import as_face
 from .face_parser import ImageReadError, load_bgr_image
 from .visualization import class_masks, render_overlay, resolve_class_ids
 
@@ -33,8 +34,8 @@ class ParseSummary:
             that could not be parsed.
         ignored (list[str]): Folder entries skipped for not having an image
             extension.
-        num_faces (int): Faces parsed (with face detection only).
-        without_faces (list[str]): Images where no face was found.
+        num_faces (int): Faces parsed (in-the-wild mode only).
+        without_faces (list[str]): Images where no face was found or given.
     """
     written: list = field(default_factory=list)
     failed: list = field(default_factory=list)
@@ -42,13 +43,14 @@ class ParseSummary:
     num_faces: int = 0
     without_faces: list = field(default_factory=list)
 
-    def format(self, detect_faces=False):
-        """Human-readable multi-line report."""
+    def format(self, in_the_wild=False):
+        """Human-readable multi-line report; face counts if ``in_the_wild``.
+        """
         lines = [f'parsed {len(self.written)} image(s), '
                  f'{len(self.failed)} failed']
-        if detect_faces:
+        if in_the_wild:
             lines.append(f'faces parsed: {self.num_faces}; images without a '
-                         f'detected face: {len(self.without_faces)}')
+                         f'face: {len(self.without_faces)}')
         if self.ignored:
             lines.append(f'ignored {len(self.ignored)} non-image file(s): '
                          f'{", ".join(self.ignored)}')
@@ -81,13 +83,14 @@ def _output_names(paths):
 
 
 def _iter_images(paths, summary):
-    """Yield ``(name, image)``; unreadable files go to ``summary.failed``."""
+    """Yield ``(name, key, image)``; unreadable files go to ``summary.failed``
+    with a None image. ``key`` is the file name, as used in a boxes file."""
     for path, name in zip(paths, _output_names(paths)):
         try:
-            yield name, load_bgr_image(path)
+            yield name, path.name, load_bgr_image(path)
         except ImageReadError as error:
             summary.failed.append((str(path), error.reason))
-            yield name, None
+            yield name, path.name, None
 
 
 def _iter_frames(video, summary):
@@ -101,7 +104,8 @@ def _iter_frames(video, summary):
             ok, frame = capture.read()
             if not ok:
                 break
-            yield f'{video.stem}_{index:06d}', frame
+            name = f'{video.stem}_{index:06d}'
+            yield name, name, frame
             index += 1
     finally:
         capture.release()
@@ -128,6 +132,7 @@ def parse_to_dir(parser,
                  out_dir,
                  masks=(),
                  detect_faces=False,
+                 boxes=None,
                  opacity=0.5,
                  show_progress=True):
     """Parse an image, a folder of images or a video and write the results.
@@ -143,6 +148,12 @@ def parse_to_dir(parser,
         detect_faces (bool): Detect, align and parse each face and paste the
             labels back (:meth:`FaceParser.parse_wild`); otherwise each image
             is parsed whole. Default: False.
+        boxes (dict, optional): Face boxes given by the user, skipping
+            detection: ``{key: [[x1, y1, x2, y2], ...]}`` where ``key`` is
+            an image's file name (``'group.jpg'``) or a video frame's output
+            name (``'clip_000012'``). Listed inputs are parsed in the wild
+            with these boxes; the others are detected with
+            ``detect_faces=True`` and fail otherwise. Default: None.
         opacity (float): Overlay opacity. Default: 0.5.
         show_progress (bool): Show an ``mmcv.ProgressBar``. Default: True.
 
@@ -153,6 +164,8 @@ def parse_to_dir(parser,
     if not source.exists():
         raise FileNotFoundError(f'input {source} does not exist')
     resolve_class_ids(parser.classes, masks)
+    if boxes is not None:
+        boxes = _check_boxes(boxes)
     summary = ParseSummary()
     if source.is_dir():
         paths = _folder_images(source, summary)
@@ -171,16 +184,20 @@ def parse_to_dir(parser,
         # Progress counts inputs once their results are written (or failed).
         nonlocal batch, pending
         if batch:
-            _parse_batch(parser, batch, out_dir, masks, detect_faces,
+            _parse_batch(parser, batch, out_dir, masks, detect_faces, boxes,
                          opacity, summary)
         for _ in range(pending if progress is not None else 0):
             progress.update()
         batch, pending = [], 0
 
-    for name, img in items:
+    for name, key, img in items:
         pending += 1
+        if img is not None and boxes is not None and not detect_faces \
+                and key not in boxes:
+            summary.failed.append((key, 'no entry in the boxes file'))
+            img = None
         if img is not None:
-            batch.append((name, img))
+            batch.append((name, key, img))
         if img is None or len(batch) == parser.batch_size:
             flush()
     flush()
@@ -190,12 +207,27 @@ def parse_to_dir(parser,
     return summary
 
 
-def _parse_batch(parser, batch, out_dir, masks, detect_faces, opacity,
+def _check_boxes(boxes):
+    """Validate a boxes mapping early, naming the bad entry."""
+    if not isinstance(boxes, dict):
+        raise TypeError(f'boxes must map file names to lists of boxes, got '
+                        f'{type(boxes).__name__}')
+    checked = {}
+    for key, image_boxes in boxes.items():
+        try:
+            checked[key] = [as_face(box) for box in image_boxes]
+        except (TypeError, ValueError) as error:
+            raise ValueError(f'bad boxes for {key!r}: {error}') from error
+    return checked
+
+
+def _parse_batch(parser, batch, out_dir, masks, detect_faces, boxes, opacity,
                  summary):
-    names = [name for name, _ in batch]
-    images = [img for _, img in batch]
-    if detect_faces:
-        labels, faces = parser.parse_wild(images)
+    names = [name for name, _, _ in batch]
+    images = [img for _, _, img in batch]
+    if detect_faces or boxes is not None:
+        given = [boxes.get(key) for _, key, _ in batch] if boxes else None
+        labels, faces = parser.parse_wild(images, faces=given)
         for name, image_faces in zip(names, faces):
             summary.num_faces += len(image_faces)
             if not image_faces:

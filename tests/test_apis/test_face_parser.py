@@ -245,3 +245,17 @@ def test_parse_wild_with_the_default_offline_detector(tiny_checkpoint):
                int(x1 - pad):int(x2 + pad) + 1] = True
         assert labels[int(y1):int(y2), int(x1):int(x2)].any()
     assert not labels[~inside].any()
+
+
+def test_parse_wild_detects_only_images_without_given_faces(
+        tiny_checkpoint):
+    detector = BoxDetector([(5, 5, 25, 25)])
+    parser = FaceParser(TINY_CONFIG, tiny_checkpoint, detector=detector,
+                        crop_size=32)
+    images = [smooth_image(40, 40, s) for s in range(2)]
+
+    _, faces = parser.parse_wild(images, faces=[[(10, 10, 30, 30)], None])
+
+    assert detector.calls == 1
+    assert faces[0][0].box == (10.0, 10.0, 30.0, 30.0)
+    assert faces[1][0].box == (5.0, 5.0, 25.0, 25.0)

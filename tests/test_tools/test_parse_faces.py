@@ -140,7 +140,7 @@ def test_detect_faces_option_with_the_default_detector(monkeypatch, capsys,
                       '--detect-faces')
 
     assert status == 0
-    assert 'images without a detected face: 1' in capsys.readouterr().out
+    assert 'images without a face: 1' in capsys.readouterr().out
     label = cv2.imread(str(tmp_path / 'out/labels/empty.png'),
                        cv2.IMREAD_UNCHANGED)
     assert label.shape == (90, 120) and not label.any()
@@ -151,3 +151,31 @@ def test_unknown_mask_class_is_an_error(monkeypatch, tmp_path, checkpoint):
     with pytest.raises(ValueError, match='beard'):
         run_tool(monkeypatch, TINY_CONFIG, checkpoint, tmp_path / 'x.png',
                  '--out', tmp_path / 'out', '--masks', 'beard')
+
+
+def test_boxes_file_skips_detection(monkeypatch, capsys, tmp_path,
+                                    checkpoint):
+    src = tmp_path / 'src'
+    src.mkdir()
+    img = np.full((80, 120, 3), 90, np.uint8)
+    img[10:50, 60:100] = draw_face(40)
+    cv2.imwrite(str(src / 'one.png'), img)
+    cv2.imwrite(str(src / 'unlisted.png'), img)
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text('{"one.png": [[60, 10, 100, 50]]}')
+
+    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint, src, '--out',
+                      tmp_path / 'out', '--boxes', boxes)
+
+    stdout = capsys.readouterr().out
+    assert status == 1
+    assert 'FAILED unlisted.png: no entry in the boxes file' in stdout
+    assert 'faces parsed: 1' in stdout
+    label = cv2.imread(str(tmp_path / 'out/labels/one.png'),
+                       cv2.IMREAD_UNCHANGED)
+    painted = np.argwhere(label > 0)
+    assert len(painted) > 0
+    # Labels only within the 0.5-margin crop around the given box.
+    assert painted[:, 0].min() >= 0 and painted[:, 0].max() <= 70
+    assert painted[:, 1].min() >= 40 and painted[:, 1].max() <= 120
+    assert not (tmp_path / 'out/labels/unlisted.png').exists()

@@ -29,7 +29,8 @@ def flow_warp(feat, flow):
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing='ij')
     base = torch.stack((grid_x, grid_y), dim=-1).expand(n, -1, -1, -1)
     # With align_corners=True one pixel step is 2 / (size - 1) in [-1, 1].
-    pixel = flow.new_tensor([2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)])
+    pixel = flow.new_tensor(
+        [2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)])
     grid = base + flow.permute(0, 2, 3, 1) * pixel
     return F.grid_sample(
         feat, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
