@@ -14,8 +14,14 @@ if [ ! -f "$CONFIG" ]; then
     exit 1
 fi
 
+# torchrun of the active environment, else of the repository's .venv/.
+TORCHRUN=${TORCHRUN:-torchrun}
+if ! command -v "$TORCHRUN" >/dev/null 2>&1; then
+    TORCHRUN="$(dirname "$0")/../.venv/bin/torchrun"
+fi
+
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-torchrun \
+"$TORCHRUN" \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -14,9 +14,9 @@ import torch
 from mmcv import Config
 from mmcv.parallel import collate
 from mmcv.runner import build_optimizer
-
 from mmseg.datasets import build_dataset
 from mmseg.datasets.builder import DATASETS
+
 from mmseg_face.datasets.sample_faces import make_converted_sample
 from mmseg_face.utils.complexity import (build_segmentor_from_config,
                                          complexity, complexity_report,

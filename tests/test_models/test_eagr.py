@@ -103,5 +103,5 @@ def test_get_flops_tool_runs_on_eagr(run_tool):
 @pytest.mark.parametrize('dataset,expected', [('celebamask_hq', 66_724_579),
                                               ('lapa', 66_722_523)])
 def test_complexity_report_of_other_configs(dataset, expected):
-    report = complexity_report(CONFIG.format(dataset), (64, 64))
+    report = complexity_report(CONFIG.format(dataset), (32, 32))
     assert f'Parameters: {expected:,}' in report

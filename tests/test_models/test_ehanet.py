@@ -106,24 +106,25 @@ def test_forward_at_512_stride_4_and_full_size_prediction(r18):
     assert (torch.from_numpy(pred[0]) == expected).float().mean() > 0.999
 
 
-def test_get_flops_tool_r18_at_512(run_tool):
+def test_get_flops_tool_r18_at_256(run_tool):
     config = osp.join(CONFIG_DIR, R18.format('celebamask_hq'))
     result = run_tool(
-        [sys.executable, 'tools/get_flops.py', config, '--shape', '512'])
+        [sys.executable, 'tools/get_flops.py', config, '--shape', '256'])
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'Parameters: 11,807,784' in result.stdout
     gflops = float(
         re.search(r'mmcv counter.*?: ([\d.]+) GFLOPs', result.stdout).group(1))
-    # Conv-only 12.45 GMACs (models.md); mmcv also counts BN, ReLU, pooling
-    # and upsampling, which add a few percent.
-    assert 12.45 < gflops < 12.45 * 1.06
+    # Conv-only 3.11 GMACs at 256x256 (models.md; 12.45 at 512x512, checked
+    # in the forward test); mmcv also counts BN, ReLU, pooling and
+    # upsampling, which add a few percent.
+    assert 3.11 < gflops < 3.11 * 1.06
 
 
 @pytest.mark.parametrize('name', [R18, R34])
 @pytest.mark.parametrize('dataset', ['celebamask_hq', 'helen', 'lapa'])
 def test_complexity_report_of_every_config(name, dataset):
     report = complexity_report(
-        osp.join(CONFIG_DIR, name.format(dataset)), (64, 64))
+        osp.join(CONFIG_DIR, name.format(dataset)), (32, 32))
     base = 11_807_784 if name == R18 else 21_915_944
     classes = 19 if dataset == 'celebamask_hq' else 11
     expected = base - (19 - classes) * (257 + 513)

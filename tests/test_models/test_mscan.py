@@ -3,8 +3,8 @@ import pytest
 import torch
 from mmcls.models.builder import BACKBONES as MMCLS_BACKBONES
 from mmcv.utils import build_from_cfg
-
 from mmseg.models.builder import BACKBONES, build_backbone
+
 from mmseg_face.models.backbones import MSCAN
 
 BN = dict(type='BN', requires_grad=True)

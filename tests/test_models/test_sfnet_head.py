@@ -118,10 +118,10 @@ def test_sfnet_training_lowers_loss():
     torch.manual_seed(0)
     backbone = resnet18_v1c()
     head = sfnet_head(channels=32, num_classes=3, dropout_ratio=0)
-    img = torch.randn(2, 3, 64, 64)
-    label = torch.zeros(2, 1, 64, 64, dtype=torch.long)
-    label[:, :, :, 32:] = 1
-    label[:, :, 32:, :] = 2
+    img = torch.randn(2, 3, 32, 32)
+    label = torch.zeros(2, 1, 32, 32, dtype=torch.long)
+    label[:, :, :, 16:] = 1
+    label[:, :, 16:, :] = 2
     params = list(backbone.parameters()) + list(head.parameters())
     optimizer = torch.optim.SGD(params, lr=0.05, momentum=0.9)
     losses = []

@@ -14,7 +14,6 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmcv.cnn.utils.weight_init import constant_init, normal_init
 from mmcv.runner import BaseModule
-
 from mmseg.models.builder import BACKBONES
 
 

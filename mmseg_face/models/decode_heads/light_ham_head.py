@@ -10,9 +10,11 @@ Differences from the SegNeXt / SegNeXt-FaceParser ``ham_head.py`` (on purpose):
   at construction, from the same distribution (uniform, L2-normalised) with a
   seeded CPU generator, so the same input always gives the same output on
   every machine. A seeded draw rather than learned bases because it adds no
-  parameters and no state-dict keys: parameter counts and checkpoints stay
-  those of the original, and the buffer is an ONNX constant (no
-  ``torch.rand`` on the eval path).
+  parameters (counts stay those of the original) and the buffer is an ONNX
+  constant (no ``torch.rand`` on the eval path). The buffer is saved with
+  checkpoints (mmcv saves every buffer anyway), so a checkpoint evaluates
+  with the bases it was saved with; an original SegNeXt checkpoint lacks
+  the key and keeps the seeded draw (mmcv reports it as missing).
 * ``inv_t`` is honoured. The original reads ``INV_T`` (default 100) and then
   silently overwrites it with 1 in ``NMF2D``; the default here is 1, which is
   what the original effectively ran with, and a configured value is used.
@@ -25,7 +27,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmcv.runner import BaseModule
-
 from mmseg.models.builder import HEADS
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.ops import resize
@@ -145,10 +146,7 @@ class NMF2D(nn.Module):
         self.rand_init = rand_init
         generator = torch.Generator().manual_seed(init_seed)
         fixed = torch.rand(md_s, channels // md_s, md_r, generator=generator)
-        # Not persistent: regenerated from the seed, so state dicts keep the
-        # original's keys.
-        self.register_buffer(
-            'fixed_bases', F.normalize(fixed, dim=1), persistent=False)
+        self.register_buffer('fixed_bases', F.normalize(fixed, dim=1))
 
     def _init_bases(self, batch, dims, like):
         if self.training and self.rand_init:
