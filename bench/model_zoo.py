@@ -185,9 +185,12 @@ def render_table(configs, cpu, gpu):
         f"{cpu_meta.get('hardware', '–')}, torch "
         f"{cpu_meta.get('torch', '–')}; input "
         f"{cpu_meta.get('shape', '–')}, batch 1, latency = median of "
-        f"{cpu_meta.get('repeats', '–')} runs after one warm-up "
-        f"(1-min load average at start: "
-        f"{cpu_meta.get('load_average', '–')}).",
+        f"{cpu_meta.get('repeats', '–')} runs after one warm-up. Runs "
+        '(1-min load average at start; the machine was shared, so '
+        'latencies are only roughly comparable): ' + '; '.join(
+            f"{run['date']} {run['filter']} ({run['configs']} configs, "
+            f"load {run['load_average']})" for run in cpu.get('runs', [])) +
+        '.',
         f"- GPU columns: {gpu_meta.get('date', 'not run yet')}"
         + (f", {gpu_meta['hardware']}, fp32, batch "
            f"{gpu_meta['batch_size']}, images/s" if gpu_meta else '') + '.',
@@ -231,12 +234,16 @@ def run_measurements(args, configs):
     else:
         json_path = args.cpu_json
         data = load_json(json_path)
-        # Other processes on the machine skew latency: record the load.
         data['meta'] = dict(
             date=today, hardware=cpu_description(),
             shape='x'.join(map(str, args.shape)), repeats=args.repeats,
-            torch=torch.__version__,
-            load_average='{:.1f}'.format(os.getloadavg()[0]))
+            torch=torch.__version__)
+        # Other processes on the machine skew latency: record the load of
+        # every run, since a filtered run only refreshes some rows.
+        data.setdefault('runs', []).append(
+            dict(date=today, filter=args.filter or '(all)',
+                 configs=len(configs),
+                 load_average=round(os.getloadavg()[0], 1)))
 
     for path in configs:
         start = time.perf_counter()

@@ -22,7 +22,7 @@ import sys
 import time
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO_CONFIG = 'local_configs/demo/ehanet_r18_2x8_128x128_2k_sample_celebamask_hq.py'
+DEMO_CONFIG = 'local_configs/demo/ehanet_r18_2x8_128x128_300i_sample_celebamask_hq.py'
 
 
 def parse_args():
@@ -34,7 +34,7 @@ def parse_args():
     parser.add_argument('--num-images', type=int, default=240)
     parser.add_argument('--size', type=int, default=128,
                         help='side of the converted sample images')
-    parser.add_argument('--iters', type=int, default=600)
+    parser.add_argument('--iters', type=int, default=300)
     parser.add_argument('--eval-interval', type=int, default=100)
     parser.add_argument('--gpus', type=int, default=2,
                         help='processes of dist_train.sh / dist_test.sh')
@@ -167,7 +167,9 @@ def main():
         train_dir, '--seed', str(args.seed), '--deterministic',
         '--cfg-options', f'runner.max_iters={args.iters}',
         f'checkpoint_config.interval={args.iters}',
-        f'evaluation.interval={args.eval_interval}', *data_options
+        f'evaluation.interval={args.eval_interval}',
+        f'log_config.interval={max(1, min(10, args.iters // 10))}',
+        *data_options
     ], osp.join(logs, 'train.log'))
     checkpoint = osp.join(train_dir, f'iter_{args.iters}.pth')
 

@@ -11,14 +11,12 @@ import mmcv
 import pytest
 import torch
 from mmcv import Config
-from mmcv.parallel import collate
-from mmcv.runner import build_optimizer
 
-from mmseg.datasets import build_dataset
 from mmseg_face.datasets import CelebAMaskHQDataset
 from mmseg_face.datasets.sample_faces import make_converted_sample
 from mmseg_face.utils.complexity import (build_segmentor_from_config,
                                          complexity_report, count_parameters)
+from small_configs import small_config, train_step_and_simple_test
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_ROOT = osp.join(REPO_ROOT, 'local_configs')
@@ -111,15 +109,6 @@ def test_parameter_count(name):
     assert count_parameters(model) == CONFIGS[name][2]
 
 
-def shrink(pipeline, size):
-    """Point every size of a (nested) pipeline at ``size`` x ``size``."""
-    for step in pipeline:
-        for key in ('img_scale', 'crop_size', 'size'):
-            if key in step:
-                step[key] = (size, size)
-        if 'transforms' in step:
-            shrink(step['transforms'], size)
-
 
 @pytest.fixture(scope='module')
 def sample_root(tmp_path_factory):
@@ -129,39 +118,12 @@ def sample_root(tmp_path_factory):
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
 def test_one_training_iteration_and_simple_test(name, sample_root):
-    cfg = Config.fromfile(config_path(name))
-    for split in ('train', 'test'):
-        cfg.data[split].data_root = sample_root
-        shrink(cfg.data[split].pipeline, SIZE)
-    torch.manual_seed(0)
-    model, _ = build_segmentor_from_config(cfg)
-    model.train()
-    train_set = build_dataset(cfg.data.train)
-    batch = collate([train_set[0], train_set[1]], samples_per_gpu=2)
-    inputs = dict(img=batch['img'].data[0],
-                  img_metas=batch['img_metas'].data[0],
-                  gt_semantic_seg=batch['gt_semantic_seg'].data[0])
-    assert inputs['img'].shape == (2, 3, SIZE, SIZE)
-    optimizer = build_optimizer(model, cfg.optimizer)
-    before = [p.detach().clone() for p in model.parameters()]
-    outputs = model.train_step(inputs, optimizer)
-    optimizer.zero_grad()
-    outputs['loss'].backward()
-    optimizer.step()
-    assert torch.isfinite(outputs['loss']) and outputs['loss'] > 0
-    changed = sum(not torch.equal(a, b)
-                  for a, b in zip(before, model.parameters()))
-    assert changed > 0.5 * len(before)
-
-    model.eval()
-    test_set = build_dataset(cfg.data.test)
-    sample = collate([test_set[0]], samples_per_gpu=1)
-    img = sample['img'][0]  # a plain (1, 3, H, W) tensor, not a container
-    assert img.shape == (1, 3, SIZE, SIZE)
-    with torch.no_grad():
-        result = model(return_loss=False, img=[img],
-                       img_metas=[sample['img_metas'][0].data[0]])
-    label = test_set.get_gt_seg_map_by_idx(0)
+    cfg = small_config(config_path(name), sample_root, SIZE)
+    run = train_step_and_simple_test(cfg)
+    result, label = run['result'], run['label']
+    assert run['img_shape'] == (2, 3, SIZE, SIZE)
+    assert torch.isfinite(run['loss']) and run['loss'] > 0
+    assert run['changed'] > 0.5
     assert len(result) == 1 and result[0].shape == label.shape
     assert 0 <= result[0].min() and result[0].max() < 19
 

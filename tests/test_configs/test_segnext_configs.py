@@ -3,7 +3,6 @@
 Every config runs on generated faces at 64 px with SyncBN reverted to BN;
 no pretrained weight is loaded (``init_weights`` is never called).
 """
-import json
 import os.path as osp
 import re
 
@@ -12,15 +11,14 @@ import numpy as np
 import pytest
 import torch
 from mmcv import Config
-from mmcv.parallel import collate
-from mmcv.runner import build_optimizer
-from mmseg.datasets import build_dataset
 from mmseg.datasets.builder import DATASETS
 
 from mmseg_face.datasets.sample_faces import make_converted_sample
 from mmseg_face.utils.complexity import (build_segmentor_from_config,
                                          complexity, complexity_report,
                                          count_parameters)
+from small_configs import (small_config, small_data_options,
+                           train_losses, train_step_and_simple_test)
 
 CONFIG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
@@ -101,15 +99,6 @@ def test_published_parameter_count(name):
     assert count_parameters(model) == CONFIGS[name][3]
 
 
-def shrink(pipeline, size):
-    """Point every size of a (nested) pipeline at ``size`` x ``size``."""
-    for step in pipeline:
-        for key in ('img_scale', 'crop_size', 'size'):
-            if key in step:
-                step[key] = (size, size)
-        if 'transforms' in step:
-            shrink(step['transforms'], size)
-
 
 @pytest.fixture(scope='module')
 def sample_roots(tmp_path_factory):
@@ -120,45 +109,16 @@ def sample_roots(tmp_path_factory):
     }
 
 
-def small_config(name, data_root):
-    cfg = Config.fromfile(config_path(name))
-    for split in ('train', 'test'):
-        cfg.data[split].data_root = data_root
-        shrink(cfg.data[split].pipeline, SIZE)
-    return cfg
-
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
 def test_one_training_iteration_and_simple_test(name, sample_roots):
     arch, dataset, _, _ = CONFIGS[name]
-    cfg = small_config(name, sample_roots[dataset])
-    torch.manual_seed(0)
-    model, _ = build_segmentor_from_config(cfg)
-    model.train()
-    train_set = build_dataset(cfg.data.train)
-    batch = collate([train_set[0], train_set[1]], samples_per_gpu=2)
-    inputs = dict(img=batch['img'].data[0],
-                  img_metas=batch['img_metas'].data[0],
-                  gt_semantic_seg=batch['gt_semantic_seg'].data[0])
-    assert inputs['img'].shape == (2, 3, SIZE, SIZE)
-    optimizer = build_optimizer(model, cfg.optimizer)
-    classifier = model.decode_head.conv_seg.weight.detach().clone()
-    outputs = model.train_step(inputs, optimizer)
-    optimizer.zero_grad()
-    outputs['loss'].backward()
-    optimizer.step()
-    assert torch.isfinite(outputs['loss'])
-    assert outputs['num_samples'] == 2
-    assert not torch.equal(classifier, model.decode_head.conv_seg.weight)
-
-    model.eval()
-    test_set = build_dataset(cfg.data.test)
-    sample = collate([test_set[0]], samples_per_gpu=1)
-    with torch.no_grad():
-        result = model(return_loss=False,
-                       img=[sample['img'][0]],
-                       img_metas=[sample['img_metas'][0].data[0]])
-    label = test_set.get_gt_seg_map_by_idx(0)
+    cfg = small_config(config_path(name), sample_roots[dataset], SIZE)
+    run = train_step_and_simple_test(cfg)
+    model, result, label = run['model'], run['result'], run['label']
+    assert run['img_shape'] == (2, 3, SIZE, SIZE)
+    assert torch.isfinite(run['loss'])
+    assert run['changed'] > 0.5  # the classifier and most layers moved
     assert len(result) == 1 and result[0].shape == label.shape
     assert result[0].max() < NUM_CLASSES[dataset]
 
@@ -183,34 +143,9 @@ def test_get_flops_tool_runs_on_segnext(run_tool):
     assert 'Parameters: 4,229,747' in result.stdout
 
 
-def losses_from_log(work_dir):
-    logs = list(mmcv.scandir(work_dir, '.log.json'))
-    assert len(logs) == 1, logs
-    losses = []
-    with open(osp.join(work_dir, logs[0])) as f:
-        for line in f:
-            entry = json.loads(line)
-            if entry.get('mode') == 'train':
-                losses.append(entry['loss'])
-    return losses
-
-
-def small_size_options(cfg, data_root):
-    """``--cfg-options`` putting every split on ``data_root`` at 64 px."""
-    options = []
-    for split in ('train', 'val', 'test'):
-        options.append(f'data.{split}.data_root={data_root}')
-        for index, step in enumerate(cfg.data[split].pipeline):
-            for key in ('img_scale', 'crop_size', 'size'):
-                if key in step:
-                    options.append(f'data.{split}.pipeline.{index}.{key}='
-                                   f'({SIZE},{SIZE})')
-    return options
-
-
 def test_dist_train_and_test_segnext_t(run_tool, sample_roots, tmp_path):
-    cfg = Config.fromfile(config_path(TINY))
-    data_options = small_size_options(cfg, sample_roots['celebamask_hq'])
+    data_options = small_data_options(config_path(TINY),
+                                      sample_roots['celebamask_hq'], SIZE)
     work_dir = str(tmp_path / 'work')
     iters = 30
     train_options = data_options + [
@@ -224,7 +159,7 @@ def test_dist_train_and_test_segnext_t(run_tool, sample_roots, tmp_path):
                        '--work-dir', work_dir, '--seed', '0',
                        '--cfg-options'] + train_options)
     assert result.returncode == 0, result.stderr[-5000:]
-    losses = losses_from_log(work_dir)
+    losses = train_losses(work_dir)
     assert len(losses) == iters
     first, last = np.mean(losses[:5]), np.mean(losses[-5:])
     assert last < 0.8 * first, losses

@@ -1,13 +1,12 @@
 """SFNet-R18 trains through ./tools/dist_train.sh (2 CPU processes) and is
 scored by ./tools/dist_test.sh on the held-out generated split."""
-import json
 import os.path as osp
 
 import mmcv
 import numpy as np
-from mmcv import Config
 
 from mmseg_face.datasets.sample_faces import make_converted_sample
+from small_configs import small_data_options, train_losses
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'local_configs', 'sfnet',
@@ -15,37 +14,13 @@ CONFIG = osp.join(REPO_ROOT, 'local_configs', 'sfnet',
 SIZE = 64
 
 
-def losses_from_log(work_dir):
-    logs = list(mmcv.scandir(work_dir, '.log.json'))
-    assert len(logs) == 1, logs
-    losses = []
-    with open(osp.join(work_dir, logs[0])) as f:
-        for line in f:
-            entry = json.loads(line)
-            if entry.get('mode') == 'train':
-                losses.append(entry['loss'])
-    return losses
-
-
-def small_data_options(data_root):
-    """``--cfg-options`` putting every split on ``data_root`` at 64 px."""
-    cfg = Config.fromfile(CONFIG)
-    options = []
-    for split in ('train', 'val', 'test'):
-        options.append(f'data.{split}.data_root={data_root}')
-        for index, step in enumerate(cfg.data[split].pipeline):
-            for key in ('img_scale', 'crop_size', 'size'):
-                if key in step:
-                    options.append(f'data.{split}.pipeline.{index}.{key}='
-                                   f'({SIZE},{SIZE})')
-    return options
 
 
 def test_dist_train_then_dist_test_sfnet_r18(run_tool, tmp_path):
     data_root = make_converted_sample(
         'celebamask_hq', str(tmp_path / 'data'), 10, SIZE, seed=0)
     # No loader worker processes: two ranks already share two cores.
-    data_options = small_data_options(data_root) + [
+    data_options = small_data_options(CONFIG, data_root, SIZE) + [
         'data.workers_per_gpu=0', 'data.persistent_workers=False'
     ]
     work_dir = str(tmp_path / 'work')
@@ -60,7 +35,7 @@ def test_dist_train_then_dist_test_sfnet_r18(run_tool, tmp_path):
                        work_dir, '--seed', '0', '--cfg-options'] +
                       train_options)
     assert result.returncode == 0, result.stderr[-5000:]
-    losses = losses_from_log(work_dir)
+    losses = train_losses(work_dir)
     assert len(losses) == iters
     first, last = np.mean(losses[:5]), np.mean(losses[-5:])
     assert last < 0.8 * first, losses

@@ -54,9 +54,9 @@ lr_config = dict(
     warmup='linear',
     warmup_iters=50,
     warmup_ratio=0.1)
-runner = dict(_delete_=True, type='IterBasedRunner', max_iters=2000)
+runner = dict(_delete_=True, type='IterBasedRunner', max_iters=300)
 checkpoint_config = dict(
-    _delete_=True, by_epoch=False, interval=2000, max_keep_ckpts=1)
+    _delete_=True, by_epoch=False, interval=300, max_keep_ckpts=1)
 evaluation = dict(interval=100, metric=['mIoU', 'mF1'], pre_eval=True)
 log_config = dict(
     interval=10, hooks=[dict(type='TextLoggerHook', by_epoch=False)])

@@ -1,0 +1,90 @@
+"""Face configs shrunk for CPU tests, and the training logs of their runs."""
+import glob
+import json
+import os.path as osp
+
+import torch
+from mmcv import Config
+from mmcv.parallel import collate
+from mmcv.runner import build_optimizer
+from mmseg.datasets import build_dataset
+
+from mmseg_face.utils.complexity import build_segmentor_from_config
+
+SIZE_KEYS = ('img_scale', 'crop_size', 'size')
+
+
+def shrink_pipeline(pipeline, size):
+    """Point every size of a (nested) pipeline at ``size`` x ``size``."""
+    for step in pipeline:
+        for key in SIZE_KEYS:
+            if key in step:
+                step[key] = (size, size)
+        if 'transforms' in step:
+            shrink_pipeline(step['transforms'], size)
+
+
+def small_config(path, data_root, size):
+    """The config at ``path`` with every split on ``data_root`` at ``size``."""
+    cfg = Config.fromfile(path)
+    for split in ('train', 'val', 'test'):
+        cfg.data[split].data_root = data_root
+        shrink_pipeline(cfg.data[split].pipeline, size)
+    return cfg
+
+
+def small_data_options(path, data_root, size):
+    """``--cfg-options`` doing what :func:`small_config` does, for the tools."""
+    cfg = Config.fromfile(path)
+    options = []
+    for split in ('train', 'val', 'test'):
+        options.append(f'data.{split}.data_root={data_root}')
+        for index, step in enumerate(cfg.data[split].pipeline):
+            for key in SIZE_KEYS:
+                if key in step:
+                    options.append(f'data.{split}.pipeline.{index}.{key}='
+                                   f'({size},{size})')
+    return options
+
+
+def train_losses(work_dir):
+    """Total loss of every logged training iteration of the run in work_dir."""
+    (log_file, ) = glob.glob(osp.join(work_dir, '*.log.json'))
+    with open(log_file) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    return [r['loss'] for r in records if r.get('mode') == 'train']
+
+
+def train_step_and_simple_test(cfg, seed=0):
+    """One SGD step on two training samples, then ``simple_test`` of one.
+
+    Returns:
+        dict: ``model``, ``img_shape`` (training batch), ``loss``,
+        ``changed`` (fraction of parameter tensors the step changed),
+        ``result`` (predicted label map) and ``label`` (its ground truth).
+    """
+    torch.manual_seed(seed)
+    model, _ = build_segmentor_from_config(cfg)
+    model.train()
+    train_set = build_dataset(cfg.data.train)
+    batch = collate([train_set[0], train_set[1]], samples_per_gpu=2)
+    inputs = {key: batch[key].data[0]
+              for key in ('img', 'img_metas', 'gt_semantic_seg')}
+    optimizer = build_optimizer(model, cfg.optimizer)
+    before = [p.detach().clone() for p in model.parameters()]
+    outputs = model.train_step(inputs, optimizer)
+    optimizer.zero_grad()
+    outputs['loss'].backward()
+    optimizer.step()
+    changed = sum(not torch.equal(a, b)
+                  for a, b in zip(before, model.parameters())) / len(before)
+
+    model.eval()
+    test_set = build_dataset(cfg.data.test)
+    sample = collate([test_set[0]], samples_per_gpu=1)
+    with torch.no_grad():
+        result = model(return_loss=False, img=[sample['img'][0]],
+                       img_metas=[sample['img_metas'][0].data[0]])
+    return dict(model=model, img_shape=tuple(inputs['img'].shape),
+                loss=outputs['loss'].detach(), changed=changed,
+                result=result, label=test_set.get_gt_seg_map_by_idx(0))
