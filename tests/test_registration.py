@@ -5,7 +5,7 @@ import textwrap
 
 from mmcv import Config
 
-from conftest import REPO_ROOT
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 SNAPSHOT = textwrap.dedent('''
     import mmcls.models, mmseg.datasets, mmseg.models

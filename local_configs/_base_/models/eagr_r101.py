@@ -18,8 +18,8 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         # CE2P's deep-stem ImageNet ResNet-101 (the original's
-        # snapshots/resnet101-imagenet.pth) with conv1/bn1..conv3/bn3
-        # renamed to stem.0/1, stem.3/4, stem.6/7; torchvision's 7x7-stem
+        # snapshots/resnet101-imagenet.pth) converted by
+        # tools/model_converters/ce2p_resnet.py; torchvision's 7x7-stem
         # weights do not fit this stem.
         init_cfg=dict(
             type='Pretrained',
