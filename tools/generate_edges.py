@@ -11,6 +11,8 @@ import argparse
 import sys
 
 from mmseg_face.datasets.converters import generate_edge_maps
+from mmseg_face.datasets.converters.common import ConversionError
+from mmseg_face.utils.launch import exit_on_user_error
 
 
 def parse_args():
@@ -33,15 +35,17 @@ def parse_args():
 
 def main():
     args = parse_args()
-    summary = generate_edge_maps(
-        args.data_root,
-        mode=args.mode,
-        width=args.width,
-        label_dir=args.label_dir,
-        out_dir=args.out_dir,
-        nproc=args.nproc)
-    print(summary.format())
-    sys.exit(1 if summary.rejected else 0)
+    with exit_on_user_error('tools/generate_edges.py',
+                            input_errors=(ConversionError, )):
+        summary = generate_edge_maps(
+            args.data_root,
+            mode=args.mode,
+            width=args.width,
+            label_dir=args.label_dir,
+            out_dir=args.out_dir,
+            nproc=args.nproc)
+        print(summary.format())
+        sys.exit(1 if summary.rejected else 0)
 
 
 if __name__ == '__main__':

@@ -51,32 +51,33 @@ def parse_args():
 
 def main():
     args = parse_args()
-    boxes = None
-    if args.boxes:
-        with open(args.boxes, encoding='utf-8') as f:
-            boxes = json.load(f)
     import mmseg_face  # noqa: F401  (registers the face models and datasets)
     from mmseg_face.apis import FaceParser, parse_to_dir
+    from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
-    parser = FaceParser(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        batch_size=args.batch_size,
-        margin=args.margin)
-    summary = parse_to_dir(
-        parser,
-        args.input,
-        args.out,
-        masks=masks,
-        detect_faces=args.detect_faces,
-        boxes=boxes,
-        opacity=args.opacity)
+    with exit_on_user_error('tools/parse_faces.py'):
+        boxes = None
+        if args.boxes:
+            with open(args.boxes, encoding='utf-8') as f:
+                boxes = json.load(f)
+        parser = FaceParser(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            batch_size=args.batch_size,
+            margin=args.margin)
+        summary = parse_to_dir(
+            parser,
+            args.input,
+            args.out,
+            masks=masks,
+            detect_faces=args.detect_faces,
+            boxes=boxes,
+            opacity=args.opacity)
     print(summary.format(in_the_wild=args.detect_faces or boxes is not None))
     print(f'outputs in {args.out}')
     sys.exit(1 if summary.failed else 0)
-
 
 if __name__ == '__main__':
     main()

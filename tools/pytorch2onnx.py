@@ -44,27 +44,30 @@ def main():
     args = parse_args()
     shape = tuple((args.shape * 2)[:2])
     import mmseg_face  # noqa: F401  (registers the face models and datasets)
-    from mmseg_face.apis import export_onnx, verify_onnx
+    from mmseg_face.apis import OnnxMismatchError, export_onnx, verify_onnx
+    from mmseg_face.utils.launch import exit_on_user_error
 
-    parser = export_onnx(
-        args.config,
-        args.checkpoint,
-        args.output_file,
-        shape=shape,
-        dynamic_batch=args.dynamic_batch,
-        opset_version=args.opset_version)
-    print(f'exported {args.output_file}: input (N, 3, {shape[0]}, '
-          f'{shape[1]}) -> logits (N, {len(parser.classes)}, {shape[0]}, '
-          f'{shape[1]})')
-    if args.verify:
-        report = verify_onnx(
-            parser,
+    with exit_on_user_error('tools/pytorch2onnx.py',
+                            input_errors=(OnnxMismatchError, )):
+        parser = export_onnx(
+            args.config,
+            args.checkpoint,
             args.output_file,
-            shape,
-            batch_size=2 if args.dynamic_batch else 1)
-        print(f'onnxruntime matches PyTorch: max |logit diff| '
-              f'{report["max_abs_diff"]:.2e}, argmax agreement '
-              f'{report["argmax_agreement"]:.4%}')
+            shape=shape,
+            dynamic_batch=args.dynamic_batch,
+            opset_version=args.opset_version)
+        print(f'exported {args.output_file}: input (N, 3, {shape[0]}, '
+              f'{shape[1]}) -> logits (N, {len(parser.classes)}, {shape[0]}, '
+              f'{shape[1]})')
+        if args.verify:
+            report = verify_onnx(
+                parser,
+                args.output_file,
+                shape,
+                batch_size=2 if args.dynamic_batch else 1)
+            print(f'onnxruntime matches PyTorch: max |logit diff| '
+                  f'{report["max_abs_diff"]:.2e}, argmax agreement '
+                  f'{report["argmax_agreement"]:.4%}')
 
 
 if __name__ == '__main__':

@@ -21,10 +21,10 @@ def stock_tool_path(name):
     return path
 
 
-def _user_error_message(error):
+def _user_error_message(error, input_errors=()):
     """A one-line message for errors caused by the command's input, else None."""
     if isinstance(error, (FileNotFoundError, NotADirectoryError,
-                          UnsafeCheckpointError)):
+                          UnsafeCheckpointError, *input_errors)):
         return str(error)
     if isinstance(error, KeyError) and 'registry' in str(error):
         # mmcv's builders prefix the message with each enclosing class.
@@ -34,15 +34,18 @@ def _user_error_message(error):
 
 
 @contextlib.contextmanager
-def exit_on_user_error(prog):
+def exit_on_user_error(prog, input_errors=()):
     """Turn input errors into one ``prog: error: ...`` line and exit code 1.
 
-    Set ``MMSEG_FACE_DEBUG=1`` to see the full traceback instead.
+    Missing files, unsafe checkpoints and unknown registry types always
+    count as input errors; a tool adds its own (e.g. a converter's
+    ``ConversionError``) with ``input_errors``. Set ``MMSEG_FACE_DEBUG=1``
+    to see the full traceback instead.
     """
     try:
         yield
     except Exception as error:  # noqa: B902 (re-raised unless a user error)
-        message = _user_error_message(error)
+        message = _user_error_message(error, tuple(input_errors))
         if message is None or os.environ.get('MMSEG_FACE_DEBUG'):
             raise
         if os.environ.get('RANK', '0') == '0':

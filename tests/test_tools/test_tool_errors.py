@@ -55,3 +55,21 @@ def test_checkpoint_failing_weights_only(run_tool, tiny):
     result = run_tool(['python', 'tools/test.py', config, checkpoint,
                        '--eval', 'mIoU'])
     _assert_one_error_line(result, checkpoint, 'refused by weights-only')
+
+
+@pytest.mark.parametrize('command, fragment', [
+    (['tools/convert_datasets/celebamask_hq.py', '/no/release', '-o', '{out}'],
+     '/no/release'),
+    (['tools/convert_datasets/helen.py', '/no/release', '-o', '{out}'],
+     '/no/release/exemplars.txt'),
+    (['tools/convert_datasets/lapa.py', '/no/release', '-o', '{out}'],
+     '/no/release'),
+    (['tools/generate_edges.py', '/no/data'], '/no/data/labels'),
+    (['tools/parse_faces.py', 'nope.py', 'nope.pth', '/no/img', '--out',
+      '{out}'], 'nope.py'),
+    (['tools/pytorch2onnx.py', 'nope.py', '--output-file', '{out}/m.onnx'],
+     'nope.py'),
+])
+def test_other_tools_name_missing_input(run_tool, tmp_path, command, fragment):
+    args = [arg.format(out=tmp_path) for arg in command]
+    _assert_one_error_line(run_tool(['python', *args]), fragment)

@@ -9,6 +9,8 @@ import argparse
 import sys
 
 from mmseg_face.datasets.converters import convert_helen
+from mmseg_face.datasets.converters.common import ConversionError
+from mmseg_face.utils.launch import exit_on_user_error
 
 
 def parse_args():
@@ -28,9 +30,11 @@ def parse_args():
 
 def main():
     args = parse_args()
-    summary = convert_helen(args.root, args.out_dir, nproc=args.nproc)
-    print(summary.format())
-    sys.exit(1 if summary.rejected else 0)
+    with exit_on_user_error('tools/convert_datasets/helen.py',
+                            input_errors=(ConversionError, )):
+        summary = convert_helen(args.root, args.out_dir, nproc=args.nproc)
+        print(summary.format())
+        sys.exit(1 if summary.rejected else 0)
 
 
 if __name__ == '__main__':
