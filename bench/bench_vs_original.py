@@ -12,7 +12,10 @@ Both sides run the same work: backbone + decode head with every output of
 the original (EHANet: final, auxiliary and edge logits; EAGR: parsing and
 edge logits), all at stride 4, without the final resize. Random weights,
 eval mode, ``torch.inference_mode``, fp32, ``--threads`` intra-op threads.
-Ours and the original alternate run by run so that load changes hit both.
+Ours is timed twice: as built (the same network as the original) and as
+``FaceParser`` runs it, after ``optimize_for_inference`` (BatchNorm folded
+into the convolutions, channels-last memory). The three take turns run by
+run, in rotating order, so that load changes hit all of them.
 
 Usage: ``python bench/bench_vs_original.py [--sizes 256 512] [--batches 1 8]``
 """
@@ -109,7 +112,7 @@ def install_inplace_abn_stand_in():
 
 
 def build_pair(name, mirror, workdir):
-    """(ours, original, commit): two callables on an image batch."""
+    """({side: callable on an image batch}, original commit, parameters)."""
     from mmseg_face.utils.complexity import build_segmentor_from_config
 
     spec = ORIGINALS[name]
@@ -129,10 +132,17 @@ def build_pair(name, mirror, workdir):
         raise RuntimeError(f'{name}: {ours_params:,} parameters here but '
                            f'{original_params:,} in the original')
 
-    def run_ours(img):
+    from mmseg_face.apis import optimize_for_inference
+    optimized = optimize_for_inference(ours)
+
+    def as_built(img):
         return ours.decode_head(ours.extract_feat(img))
 
-    return run_ours, original, commit, ours_params
+    def optimised(img):
+        return optimized.decode_head(optimized.extract_feat(img))
+
+    sides = {'original': original, 'ours': as_built, 'optimised': optimised}
+    return sides, commit, ours_params
 
 
 def time_once(fn, img):
@@ -144,26 +154,25 @@ def time_once(fn, img):
             (time.process_time() - cpu) * 1000)
 
 
-def compare(run_ours, run_original, img, warmup, repeats):
-    """Median (wall, CPU) ms of each side, alternating ours and original.
+def compare(sides, img, warmup, repeats):
+    """{side: (median wall ms, median process CPU ms)}, sides taking turns.
 
     The CPU time of the process is reported next to the wall time because
     it is much less sensitive to other processes sharing the cores.
     """
-    times = {run_ours: [], run_original: []}
+    names = list(sides)
+    times = {name: [] for name in names}
     with torch.inference_mode():
         for step in range(warmup + repeats):
-            order = (run_ours, run_original) if step % 2 == 0 else \
-                (run_original, run_ours)
-            for fn in order:
-                measured = time_once(fn, img)
+            shift = step % len(names)
+            for name in names[shift:] + names[:shift]:
+                measured = time_once(sides[name], img)
                 if step >= warmup:
-                    times[fn].append(measured)
-
-    def medians(samples):
-        return tuple(statistics.median(s) for s in zip(*samples))
-
-    return medians(times[run_ours]), medians(times[run_original])
+                    times[name].append(measured)
+    return {
+        name: tuple(statistics.median(s) for s in zip(*samples))
+        for name, samples in times.items()
+    }
 
 
 def main():
@@ -175,8 +184,7 @@ def main():
     rows, sources = [], []
     with tempfile.TemporaryDirectory(prefix='originals_') as workdir:
         for name in args.models:
-            run_ours, original, commit, params = build_pair(
-                name, args.mirror, workdir)
+            sides, commit, params = build_pair(name, args.mirror, workdir)
             spec = ORIGINALS[name]
             sources.append(f'- {name}: {spec["repo"].replace("+", "/")}@'
                            f'{commit[:7]} `{spec["path"]}`, '
@@ -187,28 +195,27 @@ def main():
                     img = torch.randn(batch, 3, size, size)
                     repeats = args.repeats if batch == 1 else max(
                         2, args.repeats // 2)
-                    ours_ms, original_ms = compare(run_ours, original, img,
-                                                   args.warmup, repeats)
-                    rows.append((name, size, batch, ours_ms, original_ms))
-                    print(f'{name} {size}x{size} batch {batch}: ours '
-                          f'{ours_ms[0]:.0f} ms (CPU {ours_ms[1]:.0f}), '
-                          f'original {original_ms[0]:.0f} ms '
-                          f'(CPU {original_ms[1]:.0f})',
+                    ms = compare(sides, img, args.warmup, repeats)
+                    rows.append((name, size, batch, ms))
+                    print(f'{name} {size}x{size} batch {batch}: ' + ', '.join(
+                        f'{side} {wall:.0f} ms (CPU {cpu:.0f})'
+                        for side, (wall, cpu) in ms.items()),
                           file=sys.stderr, flush=True)
     print(f'torch {torch.__version__}, {args.threads} threads, medians of '
           f'{args.repeats} (batch 1) / {max(2, args.repeats // 2)} (batch 8) '
-          f'timed runs after {args.warmup} warm-up\n')
-    print('| model | input | batch | ours wall (ms) | original wall (ms) | '
-          'wall ours / original | ours CPU (ms) | original CPU (ms) | '
-          'CPU ours / original |')
-    print('|---|---|---|---|---|---|---|---|---|')
-    for name, size, batch, ours_ms, original_ms in rows:
-        cells = []
-        for kind in (0, 1):
-            cells += [
-                f'{ours_ms[kind]:,.0f}', f'{original_ms[kind]:,.0f}',
-                f'{ours_ms[kind] / original_ms[kind]:.2f}'
-            ]
+          f'timed runs after {args.warmup} warm-up; ratios of wall time '
+          '(process CPU time in brackets) to the original\n')
+    print('| model | input | batch | original (ms) | ours, as built (ms) | '
+          'as built / original | ours, optimised (ms) | '
+          'optimised / original |')
+    print('|---|---|---|---|---|---|---|---|')
+    for name, size, batch, ms in rows:
+        cells = [f'{ms["original"][0]:,.0f}']
+        for side in ('ours', 'optimised'):
+            wall_ratio = ms[side][0] / ms['original'][0]
+            cpu_ratio = ms[side][1] / ms['original'][1]
+            cells += [f'{ms[side][0]:,.0f}',
+                      f'{wall_ratio:.2f} ({cpu_ratio:.2f})']
         print(f'| {name} | {size}x{size} | {batch} | ' + ' | '.join(cells) +
               ' |')
     print()

@@ -4,7 +4,7 @@ Usage::
 
     python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
         [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
-        [--device cpu]
+        [--device cpu] [--no-optimize]
 
 Writes ``DIR/labels/<name>.png`` (class ids), ``DIR/overlays/<name>.png``
 (colour overlay with the dataset palette) and, with ``--masks``,
@@ -46,17 +46,23 @@ def parse_args():
         '--batch-size', type=int, default=4, help='images per forward pass')
     parser.add_argument(
         '--opacity', type=float, default=0.5, help='overlay opacity (0, 1]')
+    parser.add_argument(
+        '--no-optimize', action='store_true',
+        help='run the model as built, without folding BatchNorm into the '
+        'convolutions and channels-last memory')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     import mmseg_face  # noqa: F401  (registers the face models and datasets)
-    from mmseg_face.apis import FaceParser, parse_to_dir
+    from mmseg_face.apis import (FaceParser, InferenceOptimizationError,
+                                 parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
-    with exit_on_user_error('tools/parse_faces.py'):
+    with exit_on_user_error('tools/parse_faces.py',
+                            input_errors=(InferenceOptimizationError, )):
         boxes = None
         if args.boxes:
             with open(args.boxes, encoding='utf-8') as f:
@@ -66,7 +72,8 @@ def main():
             args.checkpoint,
             device=args.device,
             batch_size=args.batch_size,
-            margin=args.margin)
+            margin=args.margin,
+            optimize=not args.no_optimize)
         summary = parse_to_dir(
             parser,
             args.input,

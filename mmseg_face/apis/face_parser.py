@@ -11,6 +11,7 @@ from mmseg.datasets import DATASETS
 
 from .face_detection import (HaarCascadeFaceDetector, as_face, crop_face,
                              paste_face_labels)
+from .inference_optimization import optimize_for_inference
 from .visualization import class_masks, colorize_labels, render_overlay
 
 
@@ -124,9 +125,13 @@ class FaceParser:
             pipeline's ``img_scale``.
         margin (float): Context around each detected face box, as a fraction
             of the box size per side. Default: 0.5.
+        optimize (bool): Fold BatchNorm into the convolutions and use
+            channels-last memory (:func:`optimize_for_inference`): faster,
+            with logits equal up to float rounding. Default: True.
 
     Attributes:
-        model (nn.Module): The segmentor, in eval mode.
+        model (nn.Module): The segmentor, in eval mode (optimised for
+            inference unless ``optimize=False``).
         classes (tuple[str]): Class names in id order.
         palette (np.ndarray): ``(num_classes, 3)`` uint8 RGB colours.
     """
@@ -138,7 +143,8 @@ class FaceParser:
                  batch_size=4,
                  detector=None,
                  crop_size=None,
-                 margin=0.5):
+                 margin=0.5,
+                 optimize=True):
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         model = init_segmentor(config, checkpoint=None, device='cpu')
@@ -157,7 +163,8 @@ class FaceParser:
                 f'the model predicts {num_classes} classes but its dataset '
                 f'meta has {len(classes)} names and {len(palette)} colours')
         model.CLASSES, model.PALETTE = classes, palette
-        self.model = model.to(device).eval()
+        model = model.to(device).eval()
+        self.model = optimize_for_inference(model) if optimize else model
         self.classes = tuple(classes)
         self.palette = np.asarray(palette, dtype=np.uint8)
         self.batch_size = batch_size

@@ -75,7 +75,8 @@ def export_onnx(config,
     # Imported here: only export needs onnx, and it is slow to import.
     import onnx
 
-    parser = FaceParser(config, checkpoint, device='cpu')
+    # The graph is traced from the model as built; onnxruntime folds BN itself.
+    parser = FaceParser(config, checkpoint, device='cpu', optimize=False)
     wrapper = LogitsAtInputSize(parser.model).eval()
     height, width = shape
     dummy = torch.zeros(1, 3, height, width)

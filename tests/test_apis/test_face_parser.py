@@ -98,12 +98,26 @@ def test_classes_fall_back_to_the_config_dataset(tmp_path):
     assert parser.palette.shape == (19, 3)
 
 
-def test_syncbn_is_converted_for_cpu_inference(tiny_parser):
+def test_syncbn_is_converted_for_cpu_inference(tiny_checkpoint):
     import torch
-    norms = [m for m in tiny_parser.model.modules()
+    parser = FaceParser(TINY_CONFIG, tiny_checkpoint, optimize=False)
+    norms = [m for m in parser.model.modules()
              if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     assert norms  # the config uses SyncBN everywhere
     assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in norms)
+
+
+def test_optimised_parser_folds_bn_and_gives_the_same_labels(
+        tiny_parser, tiny_checkpoint):
+    import torch
+    plain = FaceParser(TINY_CONFIG, tiny_checkpoint, optimize=False)
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                   for m in tiny_parser.model.modules())
+    images = [smooth_image(64, 64, seed=seed) for seed in range(3)]
+    for fast, reference in zip(tiny_parser.parse(images),
+                               plain.parse(images)):
+        assert len(np.unique(reference)) >= 2
+        assert (fast == reference).mean() >= 0.999
 
 
 def test_unreadable_file_names_the_file(tiny_parser, tmp_path):

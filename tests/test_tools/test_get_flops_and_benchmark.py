@@ -67,3 +67,12 @@ def test_benchmark_tool_table(run_tool, config):
     assert [row.split()[:2] for row in rows] == [
         ['32x32', '1'], ['32x32', '2'], ['48x32', '1'], ['48x32', '2']]
     assert format_table([]).count('\n') == 1
+    assert '(as built)' in result.stdout
+
+
+def test_benchmark_tool_optimised_model(run_tool, config):
+    result = run_tool(['python', 'tools/benchmark.py', config, '--shape', '32',
+                       '32', '--warmup', '0', '--repeats', '1', '--optimize'])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '(optimised for inference)' in result.stdout
+    assert re.search(r'\n\s+32x32\s+1\s', result.stdout)

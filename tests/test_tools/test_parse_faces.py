@@ -6,6 +6,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
@@ -109,6 +110,37 @@ def test_overlay_png_colours_follow_the_celebamask_palette(
         colour = painted[label == class_id].mean(axis=0)
         nearest = np.abs(palette_rgb - colour).sum(axis=1).argmin()
         assert nearest == class_id
+
+
+def test_no_optimize_runs_the_model_as_built_with_the_same_labels(
+        monkeypatch, tmp_path, checkpoint):
+    import mmseg_face.apis as apis
+    built = []
+    original = apis.FaceParser
+
+    def recording(*args, **kwargs):
+        parser = original(*args, **kwargs)
+        built.append(parser)
+        return parser
+
+    monkeypatch.setattr(apis, 'FaceParser', recording)
+    cv2.imwrite(str(tmp_path / 'face.png'), smooth_image(48, 64, seed=3))
+    labels = {}
+    for name, flags in (('fast', []), ('plain', ['--no-optimize'])):
+        status = run_tool(monkeypatch, TINY_CONFIG, checkpoint,
+                          tmp_path / 'face.png', '--out', tmp_path / name,
+                          *flags)
+        assert status == 0
+        labels[name] = cv2.imread(str(tmp_path / name / 'labels/face.png'),
+                                  cv2.IMREAD_UNCHANGED)
+
+    def has_batch_norm(parser):
+        return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                   for m in parser.model.modules())
+
+    assert [has_batch_norm(parser) for parser in built] == [False, True]
+    assert len(np.unique(labels['plain'])) >= 2
+    assert (labels['fast'] == labels['plain']).mean() >= 0.999
 
 
 def test_video_frames_are_parsed(monkeypatch, capsys, tmp_path, checkpoint):
