@@ -113,7 +113,9 @@ def install_inplace_abn_stand_in():
 
 def build_pair(name, mirror, workdir):
     """({side: callable on an image batch}, original commit, parameters)."""
-    from mmseg_face.utils.complexity import build_segmentor_from_config
+    from mmseg_face.apis import optimize_for_inference
+    from mmseg_face.utils.complexity import (build_segmentor_from_config,
+                                             count_parameters)
 
     spec = ORIGINALS[name]
     if name == 'EAGR':
@@ -126,22 +128,20 @@ def build_pair(name, mirror, workdir):
     else:
         original = module.EAGRNet(11)
     original.eval()
-    ours_params = sum(p.numel() for p in ours.parameters())
-    original_params = sum(p.numel() for p in original.parameters())
+    ours_params = count_parameters(ours)
+    original_params = count_parameters(original)
     if ours_params != original_params:
         raise RuntimeError(f'{name}: {ours_params:,} parameters here but '
                            f'{original_params:,} in the original')
 
-    from mmseg_face.apis import optimize_for_inference
-    optimized = optimize_for_inference(ours)
+    def head_outputs(model):
+        return lambda img: model.decode_head(model.extract_feat(img))
 
-    def as_built(img):
-        return ours.decode_head(ours.extract_feat(img))
-
-    def optimised(img):
-        return optimized.decode_head(optimized.extract_feat(img))
-
-    sides = {'original': original, 'ours': as_built, 'optimised': optimised}
+    sides = {
+        'original': original,
+        'ours': head_outputs(ours),
+        'optimised': head_outputs(optimize_for_inference(ours))
+    }
     return sides, commit, ours_params
 
 

@@ -92,8 +92,10 @@ def find_configs(root, pattern=''):
 
 
 def build_model(config_path):
-    """Random-weight segmentor (nothing is downloaded), eval mode."""
+    """Random-weight segmentor (nothing is downloaded), eval mode, whose
+    ``forward`` is ``forward_dummy`` (image batch in, logits out)."""
     model, _ = build_segmentor_from_config(osp.join(REPO_ROOT, config_path))
+    model.forward = model.forward_dummy
     return model
 
 
@@ -111,7 +113,6 @@ def median_latency_ms(model, img, repeats):
 def measure_cpu(config_path, shape, repeats):
     model = build_model(config_path)
     result = complexity(model, shape)
-    model.forward = model.forward_dummy
     img = torch.randn(1, 3, *shape)
     return dict(
         params=result['params'],
@@ -122,7 +123,6 @@ def measure_cpu(config_path, shape, repeats):
 
 def measure_gpu(config_path, batch_size, repeats):
     model = build_model(config_path).cuda()
-    model.forward = model.forward_dummy
     row = {}
     with torch.no_grad():
         for size in GPU_SIZES:

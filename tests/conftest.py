@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: running the project's tools."""
+"""Fixtures shared by the whole suite: running the project's tools and
+generated face samples."""
 import os
 import os.path as osp
 import socket
@@ -9,6 +10,8 @@ import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TESTS_DIR = osp.join(REPO_ROOT, 'tests')
+SAMPLE_SIZE = 64
+SAMPLE_IMAGES = 10
 
 
 def free_port():
@@ -47,3 +50,31 @@ def run_tool(tool_env):
             capture_output=True, text=True, timeout=timeout)
 
     return run
+
+
+@pytest.fixture(scope='session')
+def sample_root(tmp_path_factory):
+    """Converted 10-image samples of every dataset, made once per session.
+
+    Returns a function ``dataset -> data_root``; tests must not modify it.
+    """
+    from mmseg_face.datasets.sample_faces import make_converted_sample
+    roots = {}
+    base = tmp_path_factory.mktemp('face_samples')
+
+    def get(dataset):
+        if dataset not in roots:
+            roots[dataset] = make_converted_sample(
+                dataset, str(base), SAMPLE_IMAGES, SAMPLE_SIZE, seed=0)
+        return roots[dataset]
+
+    return get
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory):
+    """Weights of tests/test_apis/data/tiny_fcn_celebamask.py with
+    calibrated BN statistics (see face_api_helpers.save_tiny_checkpoint)."""
+    from face_api_helpers import save_tiny_checkpoint
+    return save_tiny_checkpoint(
+        str(tmp_path_factory.mktemp('tiny') / 'tiny_fcn.pth'))

@@ -38,7 +38,6 @@ def parse_args():
 def main():
     args = parse_args()
     from mmseg_face.utils.launch import exit_on_user_error
-    import mmseg_face  # noqa: F401  (registration)
     from mmseg_face.apis import (InferenceOptimizationError,
                                  optimize_for_inference)
     with exit_on_user_error('tools/benchmark.py',

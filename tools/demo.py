@@ -22,7 +22,8 @@ import sys
 import time
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO_CONFIG = 'local_configs/demo/ehanet_r18_2x8_128x128_300i_sample_celebamask_hq.py'
+DEMO_CONFIG = ('local_configs/demo/'
+               'ehanet_r18_2x8_128x128_300i_sample_celebamask_hq.py')
 
 
 def parse_args():
@@ -116,19 +117,23 @@ def write_overlays(config, checkpoint, data_root, names, out_dir):
     import cv2
     import numpy as np
 
-    import mmseg_face  # noqa: F401
     from mmseg_face.apis import FaceParser
 
     parser = FaceParser(config, checkpoint, device='cpu')
     os.makedirs(out_dir, exist_ok=True)
-    paths = [osp.join(data_root, 'images', f'{name}.jpg') for name in names]
-    predictions = parser.parse(paths)
+    images = [
+        cv2.imread(osp.join(data_root, 'images', f'{name}.jpg'))
+        for name in names
+    ]
+    predictions = parser.parse(images)
     written = []
-    for name, path, prediction in zip(names, paths, predictions):
-        img = cv2.imread(path)
+    for name, img, prediction in zip(names, images, predictions):
         truth = cv2.imread(osp.join(data_root, 'labels', f'{name}.png'),
                            cv2.IMREAD_UNCHANGED)
-        panels = [img, parser.overlay(img, truth), parser.overlay(img, prediction)]
+        panels = [
+            img, parser.overlay(img, truth),
+            parser.overlay(img, prediction)
+        ]
         for panel, caption in zip(panels, ('input', 'ground truth', 'EHANet')):
             cv2.putText(panel, caption, (3, 12), cv2.FONT_HERSHEY_SIMPLEX,
                         0.35, (255, 255, 255), 1, cv2.LINE_AA)
@@ -188,8 +193,9 @@ def main():
     flops = run_step('model size and compute at 512x512', [
         python, 'tools/get_flops.py', args.config, '--shape', '512', '512'
     ], osp.join(logs, 'get_flops.log'))
+    flops = flops[flops.find('=' * 60):]  # the report, without warnings
     with open(osp.join(work_dir, 'flops.txt'), 'w') as f:
-        f.write(flops[flops.find('=' * 60):])
+        f.write(flops)
 
     print('\n==> overlays of held-out faces and training curves')
     with open(osp.join(data_root, 'test.txt')) as f:
@@ -200,7 +206,7 @@ def main():
                                   osp.join(work_dir, 'training_curves.png'))
 
     print('\n' + tables)
-    print(flops[flops.find('=' * 60):])
+    print(flops)
     print(f'demo finished in {(time.time() - started) / 60:.1f} min; '
           f'loss {losses[0]:.2f} -> {losses[-1]:.2f}, test mIoU '
           f'{100 * metrics["mIoU"]:.1f}%, mF1 {100 * metrics["mF1"]:.1f}%')

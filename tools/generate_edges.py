@@ -8,11 +8,9 @@ Example::
     python tools/generate_edges.py data/helen --mode eagr
 """
 import argparse
-import sys
 
 from mmseg_face.datasets.converters import generate_edge_maps
-from mmseg_face.datasets.converters.common import ConversionError
-from mmseg_face.utils.launch import exit_on_user_error
+from mmseg_face.utils.launch import run_conversion
 
 
 def parse_args():
@@ -35,17 +33,15 @@ def parse_args():
 
 def main():
     args = parse_args()
-    with exit_on_user_error('tools/generate_edges.py',
-                            input_errors=(ConversionError, )):
-        summary = generate_edge_maps(
-            args.data_root,
-            mode=args.mode,
-            width=args.width,
-            label_dir=args.label_dir,
-            out_dir=args.out_dir,
-            nproc=args.nproc)
-        print(summary.format())
-        sys.exit(1 if summary.rejected else 0)
+    run_conversion(
+        'tools/generate_edges.py',
+        generate_edge_maps,
+        args.data_root,
+        mode=args.mode,
+        width=args.width,
+        label_dir=args.label_dir,
+        out_dir=args.out_dir,
+        nproc=args.nproc)
 
 
 if __name__ == '__main__':

@@ -55,7 +55,6 @@ def parse_args():
 
 def main():
     args = parse_args()
-    import mmseg_face  # noqa: F401  (registers the face models and datasets)
     from mmseg_face.apis import (FaceParser, InferenceOptimizationError,
                                  parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
@@ -82,9 +81,10 @@ def main():
             detect_faces=args.detect_faces,
             boxes=boxes,
             opacity=args.opacity)
-    print(summary.format(in_the_wild=args.detect_faces or boxes is not None))
+    print(summary.format())
     print(f'outputs in {args.out}')
     sys.exit(1 if summary.failed else 0)
+
 
 if __name__ == '__main__':
     main()

@@ -5,7 +5,6 @@
 _base_ = ['../ehanet/ehanet_r18_8xb2_512x512_200e_celebamask_hq.py']
 data_root = 'work_dirs/demo/data/celebamask_hq'
 crop_size = (128, 128)
-norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(backbone=dict(init_cfg=None))
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
@@ -36,13 +35,12 @@ test_pipeline = [
             dict(type='Collect', keys=['img']),
         ])
 ]
-split = dict(data_root=data_root, img_dir='images', ann_dir='labels')
 data = dict(
     samples_per_gpu=8,
     workers_per_gpu=1,
-    train=dict(pipeline=train_pipeline, **split),
-    val=dict(pipeline=test_pipeline, **split),
-    test=dict(pipeline=test_pipeline, **split))
+    train=dict(pipeline=train_pipeline, data_root=data_root),
+    val=dict(pipeline=test_pipeline, data_root=data_root),
+    test=dict(pipeline=test_pipeline, data_root=data_root))
 optimizer = dict(
     _delete_=True, type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=1e-4)
 lr_config = dict(

@@ -164,7 +164,8 @@ class FaceParser:
                 f'meta has {len(classes)} names and {len(palette)} colours')
         model.CLASSES, model.PALETTE = classes, palette
         model = model.to(device).eval()
-        self.model = optimize_for_inference(model) if optimize else model
+        self.model = optimize_for_inference(model, inplace=True) \
+            if optimize else model
         self.classes = tuple(classes)
         self.palette = np.asarray(palette, dtype=np.uint8)
         self.batch_size = batch_size

@@ -34,21 +34,23 @@ class ParseSummary:
             that could not be parsed.
         ignored (list[str]): Folder entries skipped for not having an image
             extension.
+        in_the_wild (bool): Faces were detected or given as boxes, aligned
+            and parsed one by one.
         num_faces (int): Faces parsed (in-the-wild mode only).
         without_faces (list[str]): Images where no face was found or given.
     """
     written: list = field(default_factory=list)
     failed: list = field(default_factory=list)
     ignored: list = field(default_factory=list)
+    in_the_wild: bool = False
     num_faces: int = 0
     without_faces: list = field(default_factory=list)
 
-    def format(self, in_the_wild=False):
-        """Human-readable multi-line report; face counts if ``in_the_wild``.
-        """
+    def format(self):
+        """Human-readable multi-line report (face counts in the wild)."""
         lines = [f'parsed {len(self.written)} image(s), '
                  f'{len(self.failed)} failed']
-        if in_the_wild:
+        if self.in_the_wild:
             lines.append(f'faces parsed: {self.num_faces}; images without a '
                          f'face: {len(self.without_faces)}')
         if self.ignored:
@@ -166,7 +168,7 @@ def parse_to_dir(parser,
     resolve_class_ids(parser.classes, masks)
     if boxes is not None:
         boxes = _check_boxes(boxes)
-    summary = ParseSummary()
+    summary = ParseSummary(in_the_wild=detect_faces or boxes is not None)
     if source.is_dir():
         paths = _folder_images(source, summary)
     elif _is_video(source):
@@ -178,29 +180,29 @@ def parse_to_dir(parser,
     progress = mmcv.ProgressBar(_count_inputs(source, paths)) \
         if show_progress else None
 
-    batch, pending = [], 0
-
-    def flush():
+    def advance(count=1):
         # Progress counts inputs once their results are written (or failed).
-        nonlocal batch, pending
-        if batch:
-            _parse_batch(parser, batch, out_dir, masks, detect_faces, boxes,
-                         opacity, summary)
-        for _ in range(pending if progress is not None else 0):
+        for _ in range(count if progress is not None else 0):
             progress.update()
-        batch, pending = [], 0
 
+    batch = []
     for name, key, img in items:
-        pending += 1
         if img is not None and boxes is not None and not detect_faces \
                 and key not in boxes:
             summary.failed.append((key, 'no entry in the boxes file'))
             img = None
-        if img is not None:
-            batch.append((name, key, img))
-        if img is None or len(batch) == parser.batch_size:
-            flush()
-    flush()
+        if img is None:
+            advance()
+            continue
+        batch.append((name, key, img))
+        if len(batch) == parser.batch_size:
+            _parse_batch(parser, batch, out_dir, masks, boxes, opacity,
+                         summary)
+            advance(len(batch))
+            batch = []
+    if batch:
+        _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary)
+        advance(len(batch))
     if progress is not None:
         # ProgressBar leaves the cursor at the end of its line.
         progress.file.write('\n')
@@ -221,11 +223,10 @@ def _check_boxes(boxes):
     return checked
 
 
-def _parse_batch(parser, batch, out_dir, masks, detect_faces, boxes, opacity,
-                 summary):
+def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary):
     names = [name for name, _, _ in batch]
     images = [img for _, _, img in batch]
-    if detect_faces or boxes is not None:
+    if summary.in_the_wild:
         given = [boxes.get(key) for _, key, _ in batch] if boxes else None
         labels, faces = parser.parse_wild(images, faces=given)
         for name, image_faces in zip(names, faces):

@@ -30,8 +30,9 @@ def optimize_for_inference(model,
                            fuse_bn=True,
                            channels_last=True,
                            probe_size=(64, 64),
-                           rtol=1e-3):
-    """Return a copy of ``model`` rewritten for inference.
+                           rtol=1e-3,
+                           inplace=False):
+    """Return ``model`` rewritten for inference, by default as a copy.
 
     ``fuse_conv_bn`` folds each BN into the convolution registered just
     before it in the same parent module. That is the order of every model in
@@ -53,11 +54,15 @@ def optimize_for_inference(model,
         rtol (float): Largest allowed difference between the probe logits of
             the copy and of the original, relative to the largest original
             logit. Default: 1e-3.
+        inplace (bool): Rewrite ``model`` itself instead of a copy, for
+            callers that drop the original (no second set of weights in
+            memory); after an error it is left half rewritten.
+            Default: False.
 
     Returns:
-        nn.Module: The optimised copy, in eval mode; ``model`` is unchanged.
-        It is for inference only: training it would train the folded
-        convolutions without BatchNorm.
+        nn.Module: The optimised model, in eval mode; unless ``inplace``,
+        ``model`` is unchanged. It is for inference only: training it would
+        train the folded convolutions without BatchNorm.
 
     Raises:
         ValueError: If ``model`` is in training mode (BN would use batch
@@ -77,7 +82,7 @@ def optimize_for_inference(model,
     wrong_pair = (f'{type(model).__name__}: a BatchNorm layer is registered '
                   'after a convolution whose output it does not normalise, '
                   'so it cannot be folded; use fuse_bn=False for this model')
-    optimized = copy.deepcopy(model)
+    optimized = model if inplace else copy.deepcopy(model)
     if fuse_bn:
         try:
             optimized = fuse_conv_bn(optimized)

@@ -20,14 +20,16 @@ import numpy as np
 from .converters.celebamask_hq import (CELEBA_TEST_START, CELEBA_VAL_START,
                                        IMAGE_FOLDER, IMAGES_PER_MASK_FOLDER,
                                        MAPPING_FILE, MASK_FOLDER, PART_NAMES,
-                                       convert_celebamask_hq)
+                                       convert_celebamask_hq,
+                                       merge_celebamask_parts)
+from .converters.common import SPLITS, encode_jpg, encode_png
 from .converters.helen import SPLIT_FILES as HELEN_SPLIT_FILES
 from .converters.helen import convert_helen
+from .converters.lapa import NUM_CLASSES as ELEVEN_NUM_CLASSES
 from .converters.lapa import convert_lapa
 
 SAMPLE_DATASETS = ('celebamask_hq', 'helen', 'lapa')
-DEFAULT_SIZES = dict(
-    celebamask_hq=(1024, 512), helen=(512, 512), lapa=(512, 512))
+DEFAULT_IMAGE_SIZES = dict(celebamask_hq=1024, helen=512, lapa=512)
 # Split of the k-th image of a release; the first ten cover every split.
 SPLIT_CYCLE = ('train', 'val', 'test', 'val', 'train', 'test', 'train',
                'train', 'train', 'train')
@@ -213,17 +215,6 @@ def draw_face(rng, size, accessories=ACCESSORIES):
     return image, parts, landmarks
 
 
-def merge_celebamask_parts(parts):
-    """Official merge: paint parts in CelebAMask-HQ id order, later wins."""
-    label = None
-    for class_id, name in enumerate(PART_NAMES, 1):
-        if name in parts:
-            if label is None:
-                label = np.zeros(parts[name].shape, np.uint8)
-            label[parts[name]] = class_id
-    return label
-
-
 def _render(rng, label, canvas, eye_dx, eye_y, yaw):
     skin = np.array(_SKIN_TONES[rng.integers(len(_SKIN_TONES))], float)
     skin = skin * rng.uniform(0.9, 1.1)
@@ -299,15 +290,6 @@ def _write(path, data_bytes):
         f.write(data_bytes)
 
 
-def _png(array):
-    return cv2.imencode('.png', array)[1].tobytes()
-
-
-def _jpg(image):
-    quality = [cv2.IMWRITE_JPEG_QUALITY, 95]
-    return cv2.imencode('.jpg', image, quality)[1].tobytes()
-
-
 def _resize_nearest(mask, size):
     if mask.shape[0] == size:
         return mask
@@ -358,19 +340,18 @@ def make_sample_release(dataset,
     if dataset not in SAMPLE_DATASETS:
         raise ValueError(
             f'dataset {dataset!r} is not one of {SAMPLE_DATASETS}')
-    default_image, default_mask = DEFAULT_SIZES[dataset]
-    image_size = image_size or default_image
-    if dataset == 'celebamask_hq':
-        mask_size = mask_size or image_size * default_mask // default_image
-    elif mask_size not in (None, image_size):
+    image_size = image_size or DEFAULT_IMAGE_SIZES[dataset]
+    if dataset != 'celebamask_hq' and mask_size not in (None, image_size):
         raise ValueError(f'{dataset} labels have the image size; got '
                          f'mask_size={mask_size}, image_size={image_size}')
     rng = np.random.default_rng(seed)
     mmcv.mkdir_or_exist(out_dir)
-    writer = dict(
-        celebamask_hq=_CelebAMaskHQWriter,
-        helen=_HelenWriter,
-        lapa=_LaPaWriter)[dataset](out_dir, mask_size, rng)
+    if dataset == 'celebamask_hq':
+        # The release's part masks are half the image side (512 for 1024).
+        writer = _CelebAMaskHQWriter(out_dir, mask_size or image_size // 2,
+                                     rng)
+    else:
+        writer = (_HelenWriter if dataset == 'helen' else _LaPaWriter)(out_dir)
     for k in range(num_images):
         image, parts, landmarks = draw_face(
             rng, image_size, _accessories_for(k, rng, dataset))
@@ -388,7 +369,9 @@ class _CelebAMaskHQWriter(object):
         self.boundaries = {k: list(v) for k, v in _BOUNDARY_ORIG_IDX.items()}
 
     def add(self, index, split, image, parts, landmarks):
-        _write(osp.join(self.root, IMAGE_FOLDER, f'{index}.jpg'), _jpg(image))
+        _write(
+            osp.join(self.root, IMAGE_FOLDER, f'{index}.jpg'),
+            encode_jpg(image))
         folder = osp.join(self.root, MASK_FOLDER,
                           str(index // IMAGES_PER_MASK_FOLDER))
         for name, mask in parts.items():
@@ -396,7 +379,7 @@ class _CelebAMaskHQWriter(object):
             if mask.any():
                 _write(
                     osp.join(folder, f'{index:05d}_{name}.png'),
-                    _png(mask.astype(np.uint8) * 255))
+                    encode_png(mask.astype(np.uint8) * 255))
         if self.boundaries[split]:
             orig_idx = self.boundaries[split].pop(0)
         else:
@@ -416,21 +399,22 @@ class _CelebAMaskHQWriter(object):
 
 class _HelenWriter(object):
 
-    def __init__(self, root, mask_size, rng):
+    def __init__(self, root):
         self.root = root
         self.splits = {split: [] for split, _ in HELEN_SPLIT_FILES}
 
     def add(self, index, split, image, parts, landmarks):
         name = f'{100032540 + 7919 * index}_1'
-        _write(osp.join(self.root, 'images', f'{name}.jpg'), _jpg(image))
+        _write(
+            osp.join(self.root, 'images', f'{name}.jpg'), encode_jpg(image))
         label = CELEBA_TO_ELEVEN[merge_celebamask_parts(parts)]
-        for class_id in range(11):
+        for class_id in range(ELEVEN_NUM_CLASSES):
             soft = cv2.GaussianBlur(
                 (label == class_id).astype(np.float32) * 255, (5, 5), 1.0)
             _write(
                 osp.join(self.root, 'labels', name,
                          f'{name}_lbl{class_id:02d}.png'),
-                _png(np.round(soft).astype(np.uint8)))
+                encode_png(np.round(soft).astype(np.uint8)))
         self.splits[split].append(name)
 
     def finish(self):
@@ -443,21 +427,22 @@ class _HelenWriter(object):
 
 class _LaPaWriter(object):
 
-    def __init__(self, root, mask_size, rng):
+    def __init__(self, root):
         self.root = root
 
     def add(self, index, split, image, parts, landmarks):
         name = f'{20000000 + 7 * index}_{index % 3}'
         folder = osp.join(self.root, split)
-        _write(osp.join(folder, 'images', f'{name}.jpg'), _jpg(image))
+        _write(
+            osp.join(folder, 'images', f'{name}.jpg'), encode_jpg(image))
         label = CELEBA_TO_ELEVEN[merge_celebamask_parts(parts)]
-        _write(osp.join(folder, 'labels', f'{name}.png'), _png(label))
+        _write(osp.join(folder, 'labels', f'{name}.png'), encode_png(label))
         text = f'{len(landmarks)}\n' + ''.join(
             f'{x:.2f} {y:.2f}\n' for x, y in landmarks)
         _write(osp.join(folder, 'landmarks', f'{name}.txt'), text.encode())
 
     def finish(self):
-        for split in ('train', 'val', 'test'):
+        for split in SPLITS:
             for sub in ('images', 'labels', 'landmarks'):
                 mmcv.mkdir_or_exist(osp.join(self.root, split, sub))
 

@@ -41,8 +41,8 @@ def count_parameters(model):
 def complexity(model, shape):
     """Parameters, mmcv FLOPs and torchprofile MACs of one forward pass.
 
-    The pass is ``forward_dummy`` (backbone and heads, no resize to the
-    input size), as in mmseg's get_flops.py. mmcv's counter counts one
+    The pass is ``forward_dummy`` (backbone and decode head, logits resized
+    to the input size), as in mmseg's get_flops.py. mmcv's counter counts one
     multiply-add as one FLOP and only the module types it knows;
     torchprofile traces the graph and counts multiply-accumulates of every
     op it supports (matmuls and attention included), so the two differ.

@@ -53,6 +53,19 @@ def exit_on_user_error(prog, input_errors=()):
         sys.exit(1)
 
 
+def run_conversion(prog, convert, *args, **kwargs):
+    """Run a dataset conversion for the tool ``prog`` and exit.
+
+    Prints the conversion summary; the exit status is 1 when items were
+    rejected (or the input is unusable, reported as one error line).
+    """
+    from mmseg_face.datasets.converters import ConversionError
+    with exit_on_user_error(prog, input_errors=(ConversionError, )):
+        summary = convert(*args, **kwargs)
+    print(summary.format())
+    sys.exit(1 if summary.rejected else 0)
+
+
 def run_stock_tool(name, argv=None):
     """Run mmseg's ``tools/<name>.py`` as ``__main__`` with ``argv``.
 

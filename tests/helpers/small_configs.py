@@ -47,12 +47,23 @@ def small_data_options(path, data_root, size):
     return options
 
 
-def train_losses(work_dir):
-    """Total loss of every logged training iteration of the run in work_dir."""
+def train_records(work_dir):
+    """Logged training iterations of the run in work_dir (JSON records)."""
     (log_file, ) = glob.glob(osp.join(work_dir, '*.log.json'))
     with open(log_file) as f:
         records = [json.loads(line) for line in f if line.strip()]
-    return [r['loss'] for r in records if r.get('mode') == 'train']
+    return [r for r in records if r.get('mode') == 'train']
+
+
+def train_losses(work_dir):
+    """Total loss of every logged training iteration of the run in work_dir."""
+    return [r['loss'] for r in train_records(work_dir)]
+
+
+def failure_message(result):
+    """Exit status and the output tails of a failed tool run."""
+    return f'exit {result.returncode}\n{result.stdout[-3000:]}\n' \
+           f'{result.stderr[-5000:]}'
 
 
 def train_step_and_simple_test(cfg, seed=0):

@@ -13,7 +13,6 @@ import torch
 from mmcv import Config
 from mmseg.datasets.builder import DATASETS
 
-from mmseg_face.datasets.sample_faces import make_converted_sample
 from mmseg_face.utils.complexity import (build_segmentor_from_config,
                                          complexity, complexity_report,
                                          count_parameters)
@@ -100,20 +99,13 @@ def test_published_parameter_count(name):
 
 
 
-@pytest.fixture(scope='module')
-def sample_roots(tmp_path_factory):
-    base = str(tmp_path_factory.mktemp('segnext_samples'))
-    return {
-        dataset: make_converted_sample(dataset, base, 10, SIZE, seed=0)
-        for dataset in NUM_CLASSES
-    }
 
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_one_training_iteration_and_simple_test(name, sample_roots):
+def test_one_training_iteration_and_simple_test(name, sample_root):
     arch, dataset, _, _ = CONFIGS[name]
-    cfg = small_config(config_path(name), sample_roots[dataset], SIZE)
+    cfg = small_config(config_path(name), sample_root(dataset), SIZE)
     run = train_step_and_simple_test(cfg)
     model, result, label = run['model'], run['result'], run['label']
     assert run['img_shape'] == (2, 3, SIZE, SIZE)
@@ -143,9 +135,9 @@ def test_get_flops_tool_runs_on_segnext(run_tool):
     assert 'Parameters: 4,229,747' in result.stdout
 
 
-def test_dist_train_and_test_segnext_t(run_tool, sample_roots, tmp_path):
+def test_dist_train_and_test_segnext_t(run_tool, sample_root, tmp_path):
     data_options = small_data_options(config_path(TINY),
-                                      sample_roots['celebamask_hq'], SIZE)
+                                      sample_root('celebamask_hq'), SIZE)
     work_dir = str(tmp_path / 'work')
     iters = 30
     train_options = data_options + [

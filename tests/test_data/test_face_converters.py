@@ -1,8 +1,6 @@
 import os
 import os.path as osp
 import shutil
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -16,7 +14,6 @@ from mmseg_face.datasets.converters import common
 from mmseg_face.datasets.pipelines import label_to_edge
 from mmseg_face.datasets.sample_faces import make_sample_release
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAPPING = 'CelebA-HQ-to-CelebA-mapping.txt'
 
 
@@ -309,15 +306,12 @@ def test_generate_edge_maps(sample_root, tmp_path):
     assert len(generate_edge_maps(data_root, mode='eagr').skipped) == 10
 
 
-def test_converter_cli(tmp_path):
+def test_converter_cli(tmp_path, run_tool):
     release = make_sample_release(
         'lapa', str(tmp_path / 'release'), num_images=3, image_size=16)
     out = str(tmp_path / 'out')
-    proc = subprocess.run(
-        [sys.executable, 'tools/convert_datasets/lapa.py', release, '-o', out,
-         '--nproc', '1'],
-        cwd=REPO, capture_output=True, text=True,
-        env=dict(os.environ, PYTHONPATH=REPO))
+    proc = run_tool(['python', 'tools/convert_datasets/lapa.py', release, '-o',
+                     out, '--nproc', '1'])
     assert proc.returncode == 0, proc.stderr
     assert 'written: 3, skipped (already done): 0, rejected: 0' in proc.stdout
     assert 'splits: train 1, val 1, test 1' in proc.stdout

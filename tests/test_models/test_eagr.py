@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from mmseg_face.utils.complexity import (build_segmentor_from_config,
                                          complexity_report, count_parameters)
+from conv_macs import conv_macs_hooks
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'local_configs', 'eagr',
@@ -50,14 +51,7 @@ def test_parameter_counts_match_original(helen):
 def test_forward_at_473_stride_4_and_full_size_prediction(helen):
     img = torch.randn(1, 3, 473, 473)
     macs = []
-
-    def hook(module, inputs, output):
-        macs.append(output.numel() * module.weight[0].numel())
-
-    hooks = [
-        m.register_forward_hook(hook) for m in helen.modules()
-        if isinstance(m, nn.Conv2d)
-    ]
+    hooks = conv_macs_hooks(helen, macs)
     seg, edge = helen.decode_head(helen.extract_feat(img))
     for handle in hooks:
         handle.remove()

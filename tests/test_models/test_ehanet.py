@@ -5,11 +5,11 @@ import sys
 
 import pytest
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from mmseg_face.utils.complexity import (build_segmentor_from_config,
                                          complexity_report, count_parameters)
+from conv_macs import conv_macs_hooks
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO_ROOT, 'local_configs', 'ehanet')
@@ -21,19 +21,6 @@ def build(name, dataset):
     model, _ = build_segmentor_from_config(
         osp.join(CONFIG_DIR, name.format(dataset)))
     return model
-
-
-def conv_macs_hooks(model, counter):
-    """Count multiply-accumulates of every conv during forward passes."""
-
-    def hook(module, inputs, output):
-        kernel = module.weight[0].numel()  # (C_in / groups) * kH * kW
-        counter.append(output.numel() * kernel)
-
-    return [
-        m.register_forward_hook(hook) for m in model.modules()
-        if isinstance(m, nn.Conv2d)
-    ]
 
 
 @pytest.fixture(scope='module')

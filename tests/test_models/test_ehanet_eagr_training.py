@@ -1,11 +1,10 @@
 """EHANet and EAGR train on generated data with tools/train.py and
 tools/dist_train.sh (2 CPU processes): the total loss goes down."""
-import glob
-import json
 import os.path as osp
 import sys
 
 import pytest
+from small_configs import failure_message, train_records
 from tiny_segmentation import CLASSES, make_tiny_dataset
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -72,11 +71,6 @@ MODELS = {
 }
 
 
-def _fail_message(result):
-    return f'exit {result.returncode}\n{result.stdout[-3000:]}\n' \
-           f'{result.stderr[-5000:]}'
-
-
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
     # 4 images: one fixed batch of 2 per process, also with 2 processes.
@@ -99,13 +93,6 @@ def write_config(path, model, data_root):
     return path
 
 
-def train_log(work_dir):
-    (log_file, ) = glob.glob(osp.join(work_dir, '*.log.json'))
-    with open(log_file) as f:
-        records = [json.loads(line) for line in f if line.strip()]
-    return [r for r in records if r.get('mode') == 'train']
-
-
 @pytest.mark.parametrize('model', sorted(MODELS))
 @pytest.mark.parametrize('launcher', ['train', 'dist_train'])
 def test_training_lowers_total_loss(model, launcher, data_root, tmp_path,
@@ -118,8 +105,8 @@ def test_training_lowers_total_loss(model, launcher, data_root, tmp_path,
         command = ['./tools/dist_train.sh', config, '2']
     result = run_tool(command +
                       ['--work-dir', work_dir, '--no-validate', '--seed', '0'])
-    assert result.returncode == 0, _fail_message(result)
-    records = train_log(work_dir)
+    assert result.returncode == 0, failure_message(result)
+    records = train_records(work_dir)
     spec = MODELS[model]
     assert [r['iter'] for r in records] == list(range(1, spec['iters'] + 1))
     for record in records:

@@ -11,6 +11,7 @@ from mmseg.models.builder import HEADS, build_head
 from mmseg_face.models.decode_heads import LightHamHead
 from mmseg_face.models.decode_heads.light_ham_head import (NMF2D,
                                                            parse_ham_kwargs)
+from mmseg_face.utils.complexity import count_parameters
 
 GN = dict(type='GN', num_groups=32, requires_grad=True)
 
@@ -36,7 +37,7 @@ def test_registered_and_sized_like_the_original():
     head = tiny_head()
     # squeeze 480->256 + GN, ham_in 256->256 (bias), ham_out 256->256 + GN,
     # align 256->256 + GN, conv_seg 256->19: 4,229,747 - 3,903,584.
-    assert sum(p.numel() for p in head.parameters()) == 326_163
+    assert count_parameters(head) == 326_163
     assert head.hamburger.ham_in.conv.bias is not None
     assert head.hamburger.ham_out.conv.bias is None
     assert head.hamburger.ham.md_r == 16

@@ -6,12 +6,9 @@ from mmcv.utils import build_from_cfg
 from mmseg.models.builder import BACKBONES, build_backbone
 
 from mmseg_face.models.backbones import MSCAN
+from mmseg_face.utils.complexity import count_parameters
 
 BN = dict(type='BN', requires_grad=True)
-
-
-def count(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 # Backbone parts of the 19-class SegNeXt face models (models.md §5.1).
@@ -20,7 +17,7 @@ def count(module):
                                          ('b', 26_277_824),
                                          ('l', 44_636_864)])
 def test_published_backbone_sizes(arch, params):
-    assert count(MSCAN(arch=arch, norm_cfg=BN)) == params
+    assert count_parameters(MSCAN(arch=arch, norm_cfg=BN)) == params
 
 
 def test_output_strides_and_channels():

@@ -5,7 +5,6 @@ import os.path as osp
 import mmcv
 import numpy as np
 
-from mmseg_face.datasets.sample_faces import make_converted_sample
 from small_configs import small_data_options, train_losses
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -14,11 +13,9 @@ CONFIG = osp.join(REPO_ROOT, 'local_configs', 'sfnet',
 SIZE = 64
 
 
-
-
-def test_dist_train_then_dist_test_sfnet_r18(run_tool, tmp_path):
-    data_root = make_converted_sample(
-        'celebamask_hq', str(tmp_path / 'data'), 10, SIZE, seed=0)
+def test_dist_train_then_dist_test_sfnet_r18(run_tool, sample_root,
+                                             tmp_path):
+    data_root = sample_root('celebamask_hq')
     # No loader worker processes: two ranks already share two cores.
     data_options = small_data_options(CONFIG, data_root, SIZE) + [
         'data.workers_per_gpu=0', 'data.persistent_workers=False'

@@ -10,12 +10,8 @@ import re
 import pytest
 import torch
 
+from small_configs import failure_message
 from tiny_segmentation import CLASSES, make_tiny_dataset, write_tiny_config
-
-
-def _fail_message(result):
-    return f'exit {result.returncode}\n{result.stdout[-3000:]}\n' \
-           f'{result.stderr[-5000:]}'
 
 
 @pytest.fixture(scope='module')
@@ -31,7 +27,7 @@ def workspace(tmp_path_factory):
 def trained(workspace, run_tool):
     result = run_tool(['./tools/dist_train.sh', workspace['config'], '2',
                        '--work-dir', workspace['work_dir'], '--seed', '0'])
-    assert result.returncode == 0, _fail_message(result)
+    assert result.returncode == 0, failure_message(result)
     return result
 
 
@@ -69,7 +65,7 @@ def test_dist_train_resume(workspace, trained, run_tool):
         '--cfg-options', 'runner.max_iters=6', 'checkpoint_config.interval=2',
         'evaluation.interval=100'
     ])
-    assert result.returncode == 0, _fail_message(result)
+    assert result.returncode == 0, failure_message(result)
     log = result.stdout + result.stderr
     assert re.search(r'resumed from epoch: \d+, iter 3\n', log)
     assert 'Iter [6/6]' in log and 'Iter [1/6]' not in log
@@ -83,7 +79,7 @@ def test_dist_test_prints_tables(workspace, trained, run_tool):
     checkpoint = osp.join(workspace['work_dir'], 'iter_4.pth')
     result = run_tool(['./tools/dist_test.sh', workspace['config'], checkpoint,
                        '2', '--eval', 'mIoU'])
-    assert result.returncode == 0, _fail_message(result)
+    assert result.returncode == 0, failure_message(result)
     out = result.stdout
     assert 'per class results:' in out and 'Summary:' in out
     for name in CLASSES:

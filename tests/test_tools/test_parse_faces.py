@@ -7,17 +7,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from face_api_helpers import TINY_CONFIG, draw_face, smooth_image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-
-from face_api_helpers import (TINY_CONFIG, draw_face,  # noqa: E402
-                              save_tiny_checkpoint, smooth_image)
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'parse_faces.py')
 
 
-def run_tool(monkeypatch, *args):
+def run_script(monkeypatch, *args):
     """Run the tool's ``main``; return its exit status."""
     monkeypatch.setattr(sys, 'argv', [TOOL, *map(str, args)])
     try:
@@ -26,11 +23,6 @@ def run_tool(monkeypatch, *args):
         return exit_.code
     raise AssertionError('tools/parse_faces.py must exit with a status')
 
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return save_tiny_checkpoint(
-        str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
 
 
 @pytest.fixture
@@ -49,12 +41,13 @@ def folder(tmp_path):
 
 
 def test_folder_with_a_corrupt_file(monkeypatch, capsys, tmp_path, folder,
-                                    checkpoint):
+                                    tiny_checkpoint):
     src, good = folder
     out = tmp_path / 'out'
 
-    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint, src, '--out', out,
-                      '--masks', 'skin,hair', '--batch-size', '2')
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint, src,
+                        '--out', out, '--masks', 'skin,hair', '--batch-size',
+                        '2')
 
     stdout = capsys.readouterr().out
     assert status == 1
@@ -77,7 +70,7 @@ def test_folder_with_a_corrupt_file(monkeypatch, capsys, tmp_path, folder,
 
 
 def test_overlay_png_colours_follow_the_celebamask_palette(
-        monkeypatch, tmp_path, checkpoint):
+        monkeypatch, tmp_path, tiny_checkpoint):
     """Screenshot-style check: read the written overlay back and compare
     every pixel with the official palette colour of its label."""
     palette_rgb = np.array(
@@ -89,9 +82,9 @@ def test_overlay_png_colours_follow_the_celebamask_palette(
     img = smooth_image(60, 80, seed=5)
     cv2.imwrite(str(tmp_path / 'shot.png'), img)
 
-    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint,
-                      tmp_path / 'shot.png', '--out', tmp_path / 'out',
-                      '--opacity', '0.6')
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint,
+                        tmp_path / 'shot.png', '--out', tmp_path / 'out',
+                        '--opacity', '0.6')
 
     assert status == 0
     label = cv2.imread(str(tmp_path / 'out/labels/shot.png'),
@@ -113,7 +106,7 @@ def test_overlay_png_colours_follow_the_celebamask_palette(
 
 
 def test_no_optimize_runs_the_model_as_built_with_the_same_labels(
-        monkeypatch, tmp_path, checkpoint):
+        monkeypatch, tmp_path, tiny_checkpoint):
     import mmseg_face.apis as apis
     built = []
     original = apis.FaceParser
@@ -127,9 +120,9 @@ def test_no_optimize_runs_the_model_as_built_with_the_same_labels(
     cv2.imwrite(str(tmp_path / 'face.png'), smooth_image(48, 64, seed=3))
     labels = {}
     for name, flags in (('fast', []), ('plain', ['--no-optimize'])):
-        status = run_tool(monkeypatch, TINY_CONFIG, checkpoint,
-                          tmp_path / 'face.png', '--out', tmp_path / name,
-                          *flags)
+        status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint,
+                            tmp_path / 'face.png', '--out', tmp_path / name,
+                            *flags)
         assert status == 0
         labels[name] = cv2.imread(str(tmp_path / name / 'labels/face.png'),
                                   cv2.IMREAD_UNCHANGED)
@@ -143,7 +136,8 @@ def test_no_optimize_runs_the_model_as_built_with_the_same_labels(
     assert (labels['fast'] == labels['plain']).mean() >= 0.999
 
 
-def test_video_frames_are_parsed(monkeypatch, capsys, tmp_path, checkpoint):
+def test_video_frames_are_parsed(monkeypatch, capsys, tmp_path,
+                                 tiny_checkpoint):
     video = str(tmp_path / 'clip.avi')
     writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 5,
                              (48, 32))
@@ -151,8 +145,8 @@ def test_video_frames_are_parsed(monkeypatch, capsys, tmp_path, checkpoint):
         writer.write(smooth_image(32, 48, seed))
     writer.release()
 
-    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint, video, '--out',
-                      tmp_path / 'out')
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint, video,
+                        '--out', tmp_path / 'out')
 
     assert status == 0
     assert 'parsed 3 image(s), 0 failed' in capsys.readouterr().out
@@ -162,14 +156,14 @@ def test_video_frames_are_parsed(monkeypatch, capsys, tmp_path, checkpoint):
         assert label.shape == (32, 48)
 
 
-def test_detect_faces_option_with_the_default_detector(monkeypatch, capsys,
-                                                       tmp_path, checkpoint):
+def test_detect_faces_option_with_the_default_detector(
+        monkeypatch, capsys, tmp_path, tiny_checkpoint):
     img = np.full((90, 120, 3), 128, np.uint8)  # no face anywhere
     cv2.imwrite(str(tmp_path / 'empty.png'), img)
 
-    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint,
-                      tmp_path / 'empty.png', '--out', tmp_path / 'out',
-                      '--detect-faces')
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint,
+                        tmp_path / 'empty.png', '--out', tmp_path / 'out',
+                        '--detect-faces')
 
     assert status == 0
     assert 'images without a face: 1' in capsys.readouterr().out
@@ -178,15 +172,17 @@ def test_detect_faces_option_with_the_default_detector(monkeypatch, capsys,
     assert label.shape == (90, 120) and not label.any()
 
 
-def test_unknown_mask_class_is_an_error(monkeypatch, tmp_path, checkpoint):
+def test_unknown_mask_class_is_an_error(monkeypatch, tmp_path,
+                                        tiny_checkpoint):
     cv2.imwrite(str(tmp_path / 'x.png'), smooth_image(20, 20))
     with pytest.raises(ValueError, match='beard'):
-        run_tool(monkeypatch, TINY_CONFIG, checkpoint, tmp_path / 'x.png',
-                 '--out', tmp_path / 'out', '--masks', 'beard')
+        run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint,
+                   tmp_path / 'x.png', '--out', tmp_path / 'out', '--masks',
+                   'beard')
 
 
 def test_boxes_file_skips_detection(monkeypatch, capsys, tmp_path,
-                                    checkpoint):
+                                    tiny_checkpoint):
     src = tmp_path / 'src'
     src.mkdir()
     img = np.full((80, 120, 3), 90, np.uint8)
@@ -196,8 +192,8 @@ def test_boxes_file_skips_detection(monkeypatch, capsys, tmp_path,
     boxes = tmp_path / 'boxes.json'
     boxes.write_text('{"one.png": [[60, 10, 100, 50]]}')
 
-    status = run_tool(monkeypatch, TINY_CONFIG, checkpoint, src, '--out',
-                      tmp_path / 'out', '--boxes', boxes)
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint, src,
+                        '--out', tmp_path / 'out', '--boxes', boxes)
 
     stdout = capsys.readouterr().out
     assert status == 1

@@ -7,11 +7,9 @@ import sys
 import numpy as np
 import pytest
 import torch
+from face_api_helpers import TINY_CONFIG, calibrate_batch_norms
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-
-from face_api_helpers import TINY_CONFIG, save_tiny_checkpoint  # noqa: E402
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'pytorch2onnx.py')
 FACE_MODELS = [
@@ -38,14 +36,8 @@ def save_trained_like_checkpoint(config, path, shape, max_logit=10.0):
 
     torch.manual_seed(0)
     model = revert_sync_batchnorm(init_segmentor(config, device='cpu'))
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None
-    model.train()
+    calibrate_batch_norms(model, torch.randn(2, 3, *shape))
     with torch.no_grad():
-        model.forward_dummy(torch.randn(2, 3, *shape))
-        model.eval()
         logits = model.forward_dummy(torch.randn(2, 3, *shape))
         conv_seg = model.decode_head.conv_seg
         conv_seg = getattr(conv_seg, 'conv', conv_seg)
@@ -56,21 +48,16 @@ def save_trained_like_checkpoint(config, path, shape, max_logit=10.0):
     return path
 
 
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return save_tiny_checkpoint(
-        str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth'))
-
 
 def test_tool_exports_verified_dynamic_batch_logits(monkeypatch, capsys,
-                                                    tmp_path, checkpoint):
+                                                    tmp_path, tiny_checkpoint):
     import onnx
     import onnxruntime
     from mmseg_face.apis import FaceParser
 
     output = str(tmp_path / 'tiny.onnx')
     monkeypatch.setattr(sys, 'argv', [
-        TOOL, TINY_CONFIG, checkpoint, '--shape', '48', '80',
+        TOOL, TINY_CONFIG, tiny_checkpoint, '--shape', '48', '80',
         '--dynamic-batch', '--output-file', output, '--verify'
     ])
     runpy.run_path(TOOL, run_name='__main__')
@@ -85,7 +72,7 @@ def test_tool_exports_verified_dynamic_batch_logits(monkeypatch, capsys,
     session = onnxruntime.InferenceSession(
         output, providers=['CPUExecutionProvider'])
     logits = session.run(['logits'], {'input': img.numpy()})[0]
-    model = FaceParser(TINY_CONFIG, checkpoint).model
+    model = FaceParser(TINY_CONFIG, tiny_checkpoint).model
     with torch.no_grad():
         expected = model.forward_dummy(img).numpy()
     assert logits.shape == (3, 19, 48, 80)
@@ -94,15 +81,15 @@ def test_tool_exports_verified_dynamic_batch_logits(monkeypatch, capsys,
 
 
 def test_logits_equal_the_parser_labels_at_network_size(tmp_path,
-                                                        checkpoint):
+                                                        tiny_checkpoint):
     """The exported logits are the mmseg test-time prediction before the
     resize back to the original image (input already at network size)."""
     import onnxruntime
     from mmseg_face.apis import FaceParser, export_onnx
 
     output = str(tmp_path / 'tiny.onnx')
-    export_onnx(TINY_CONFIG, checkpoint, output, shape=(64, 64))
-    parser = FaceParser(TINY_CONFIG, checkpoint)
+    export_onnx(TINY_CONFIG, tiny_checkpoint, output, shape=(64, 64))
+    parser = FaceParser(TINY_CONFIG, tiny_checkpoint)
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (64, 64, 3)).astype(np.uint8)
     mean = np.array([123.675, 116.28, 103.53], np.float32)
@@ -115,23 +102,23 @@ def test_logits_equal_the_parser_labels_at_network_size(tmp_path,
     assert (labels == parser.parse(img)).mean() >= 0.999
 
 
-def test_verify_detects_a_mismatch(tmp_path, checkpoint):
+def test_verify_detects_a_mismatch(tmp_path, tiny_checkpoint):
     from mmseg_face.apis import OnnxMismatchError, export_onnx, verify_onnx
 
     output = str(tmp_path / 'tiny.onnx')
-    parser = export_onnx(TINY_CONFIG, checkpoint, output, shape=(32, 32))
+    parser = export_onnx(TINY_CONFIG, tiny_checkpoint, output, shape=(32, 32))
     with torch.no_grad():
         parser.model.decode_head.conv_seg.bias.add_(0.01)
     with pytest.raises(OnnxMismatchError, match='max'):
         verify_onnx(parser, output, (32, 32))
 
 
-def test_syncbn_is_gone_from_the_exported_graph(tmp_path, checkpoint):
+def test_syncbn_is_gone_from_the_exported_graph(tmp_path, tiny_checkpoint):
     import onnx
     from mmseg_face.apis import export_onnx
 
     output = str(tmp_path / 'tiny.onnx')
-    export_onnx(TINY_CONFIG, checkpoint, output, shape=(32, 32))
+    export_onnx(TINY_CONFIG, tiny_checkpoint, output, shape=(32, 32))
     ops = {node.op_type for node in onnx.load(output).graph.node}
     assert 'Conv' in ops and 'Resize' in ops
     assert not any('Sync' in op for op in ops)

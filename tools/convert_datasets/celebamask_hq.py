@@ -6,11 +6,9 @@ Example::
         -o data/celebamask_hq --nproc 8
 """
 import argparse
-import sys
 
 from mmseg_face.datasets.converters import convert_celebamask_hq
-from mmseg_face.datasets.converters.common import ConversionError
-from mmseg_face.utils.launch import exit_on_user_error
+from mmseg_face.utils.launch import run_conversion
 
 
 def parse_args():
@@ -41,16 +39,14 @@ def parse_args():
 
 def main():
     args = parse_args()
-    with exit_on_user_error('tools/convert_datasets/celebamask_hq.py',
-                            input_errors=(ConversionError, )):
-        summary = convert_celebamask_hq(
-            args.root,
-            args.out_dir,
-            split_scheme=args.split_scheme,
-            keep_image_size=args.keep_image_size,
-            nproc=args.nproc)
-        print(summary.format())
-        sys.exit(1 if summary.rejected else 0)
+    run_conversion(
+        'tools/convert_datasets/celebamask_hq.py',
+        convert_celebamask_hq,
+        args.root,
+        args.out_dir,
+        split_scheme=args.split_scheme,
+        keep_image_size=args.keep_image_size,
+        nproc=args.nproc)
 
 
 if __name__ == '__main__':

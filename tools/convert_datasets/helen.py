@@ -6,11 +6,9 @@ Example::
         /path/to/SmithCVPR2013_dataset_resized -o data/helen --nproc 8
 """
 import argparse
-import sys
 
 from mmseg_face.datasets.converters import convert_helen
-from mmseg_face.datasets.converters.common import ConversionError
-from mmseg_face.utils.launch import exit_on_user_error
+from mmseg_face.utils.launch import run_conversion
 
 
 def parse_args():
@@ -30,11 +28,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    with exit_on_user_error('tools/convert_datasets/helen.py',
-                            input_errors=(ConversionError, )):
-        summary = convert_helen(args.root, args.out_dir, nproc=args.nproc)
-        print(summary.format())
-        sys.exit(1 if summary.rejected else 0)
+    run_conversion('tools/convert_datasets/helen.py', convert_helen,
+                   args.root, args.out_dir, nproc=args.nproc)
 
 
 if __name__ == '__main__':

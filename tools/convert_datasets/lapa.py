@@ -5,11 +5,9 @@ Example::
     python tools/convert_datasets/lapa.py /path/to/LaPa -o data/lapa
 """
 import argparse
-import sys
 
 from mmseg_face.datasets.converters import convert_lapa
-from mmseg_face.datasets.converters.common import ConversionError
-from mmseg_face.utils.launch import exit_on_user_error
+from mmseg_face.utils.launch import run_conversion
 
 
 def parse_args():
@@ -27,11 +25,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    with exit_on_user_error('tools/convert_datasets/lapa.py',
-                            input_errors=(ConversionError, )):
-        summary = convert_lapa(args.root, args.out_dir, nproc=args.nproc)
-        print(summary.format())
-        sys.exit(1 if summary.rejected else 0)
+    run_conversion('tools/convert_datasets/lapa.py', convert_lapa, args.root,
+                   args.out_dir, nproc=args.nproc)
 
 
 if __name__ == '__main__':

@@ -1,62 +1,10 @@
 # Helen (Smith et al.) converted by tools/convert_datasets/helen.py: argmax
 # labels of the soft masks, exemplars / tuning / testing = 2,000 / 230 / 100.
-# Edge-supervised models insert dict(type='GenerateFaceEdge', mode=...) after
-# Pad, use FaceFormatBundle instead of DefaultFormatBundle and collect
-# 'gt_edge' too (see mmseg_face/datasets/pipelines/edge.py).
+# The converted layout, classes and pipelines are those of LaPa (lapa.py).
+_base_ = './lapa.py'
 dataset_type = 'HelenDataset'
 data_root = 'data/helen'
-flip_pairs = [(2, 3), (4, 5)]
-img_norm_cfg = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-img_scale = (512, 512)
-crop_size = (512, 512)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='Resize', img_scale=img_scale, ratio_range=(0.5, 2.0)),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='FaceRandomFlip', prob=0.5, flip_pairs=flip_pairs),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
-    dict(type='DefaultFormatBundle'),
-    dict(type='Collect', keys=['img', 'gt_semantic_seg']),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='MultiScaleFlipAug',
-        img_scale=img_scale,
-        flip=False,
-        transforms=[
-            dict(type='Resize', keep_ratio=True),
-            dict(type='RandomFlip'),
-            dict(type='Normalize', **img_norm_cfg),
-            dict(type='ImageToTensor', keys=['img']),
-            dict(type='Collect', keys=['img']),
-        ])
-]
 data = dict(
-    samples_per_gpu=8,
-    workers_per_gpu=4,
-    train=dict(
-        type=dataset_type,
-        data_root=data_root,
-        img_dir='images',
-        ann_dir='labels',
-        split='train.txt',
-        pipeline=train_pipeline),
-    val=dict(
-        type=dataset_type,
-        data_root=data_root,
-        img_dir='images',
-        ann_dir='labels',
-        split='val.txt',
-        pipeline=test_pipeline),
-    test=dict(
-        type=dataset_type,
-        data_root=data_root,
-        img_dir='images',
-        ann_dir='labels',
-        split='test.txt',
-        pipeline=test_pipeline))
+    train=dict(type=dataset_type, data_root=data_root),
+    val=dict(type=dataset_type, data_root=data_root),
+    test=dict(type=dataset_type, data_root=data_root))

@@ -14,9 +14,10 @@ from functools import partial
 import cv2
 import numpy as np
 
-from .common import (ConversionError, ConversionSummary, check_unique,
-                     convert_item, decode_image, encode_jpg, encode_png,
-                     prepare_output, read_bytes, run_items, write_splits)
+from .common import (ConversionError, ConversionSummary, check_same_size,
+                     check_unique, convert_item, decode_image, encode_jpg,
+                     encode_png, prepare_output, read_bytes, run_items,
+                     write_splits)
 
 IMAGE_FOLDER = 'CelebA-HQ-img'
 MASK_FOLDER = 'CelebAMask-HQ-mask-anno'
@@ -102,26 +103,39 @@ def merge_parts(mask_dir, idx):
     folder = osp.join(mask_dir, str(idx // IMAGES_PER_MASK_FOLDER))
     if not osp.isdir(folder):
         raise ConversionError(f'{folder}: missing part folder for image {idx}')
-    label = None
-    first_path = None
-    for class_id, part in enumerate(PART_NAMES, 1):
+    masks, first, first_path = {}, None, None
+    for part in PART_NAMES:
         path = osp.join(folder, f'{idx:05d}_{part}.png')
         if not osp.isfile(path):
             continue  # the release omits the files of absent parts
         mask = decode_image(read_bytes(path, 'part mask'), path)
         if mask.ndim == 3:
             mask = mask[..., 0]  # as g_mask.py: channel 0 of the cv2 read
-        if label is None:
-            label = np.zeros(mask.shape, np.uint8)
-            first_path = path
-        elif mask.shape != label.shape:
-            raise ConversionError(
-                f'{path}: size {mask.shape[1]}x{mask.shape[0]} differs from '
-                f'{label.shape[1]}x{label.shape[0]} of {first_path}')
-        label[mask != 0] = class_id
-    if label is None:
+        if first is None:
+            first, first_path = mask, path
+        else:
+            check_same_size(first, mask, first_path, path)
+        masks[part] = mask
+    if not masks:
         raise ConversionError(
             f'{folder}: no part mask {idx:05d}_<part>.png for image {idx}')
+    return merge_celebamask_parts(masks)
+
+
+def merge_celebamask_parts(parts):
+    """Official merge: paint parts in CelebAMask-HQ id order, later wins.
+
+    Args:
+        parts (dict[str, np.ndarray]): Part name -> mask (nonzero = part),
+            all of one size; absent parts are left out.
+
+    Returns:
+        np.ndarray: uint8 label map, 0 where no part is.
+    """
+    label = np.zeros(next(iter(parts.values())).shape[:2], np.uint8)
+    for class_id, name in enumerate(PART_NAMES, 1):
+        if name in parts:
+            label[parts[name] != 0] = class_id
     return label
 
 

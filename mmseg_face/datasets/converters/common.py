@@ -174,6 +174,11 @@ def check_label_values(label, num_classes, path, ignore_index=255):
             f' (and not the ignore value {ignore_index})')
 
 
+def check_single_channel(array, path, what):
+    if array.ndim != 2:
+        raise ConversionError(f'{path}: {what} is not single-channel')
+
+
 def check_same_size(first, second, first_path, second_path):
     if first.shape[:2] != second.shape[:2]:
         raise ConversionError(

@@ -7,8 +7,8 @@ import mmcv
 
 from ..pipelines.edge import label_to_edge
 from .common import (ConversionError, ConversionSummary, ItemResult,
-                     atomic_write_bytes, decode_image, encode_png, read_bytes,
-                     remove_temp_files, run_items)
+                     atomic_write_bytes, check_single_channel, decode_image,
+                     encode_png, read_bytes, remove_temp_files, run_items)
 
 
 def _edge_one(task, mode, width, ignore_index):
@@ -18,8 +18,7 @@ def _edge_one(task, mode, width, ignore_index):
         return ItemResult(name, 'skipped')
     try:
         label = decode_image(read_bytes(label_path, 'label'), label_path)
-        if label.ndim != 2:
-            raise ConversionError(f'{label_path}: label is not single-channel')
+        check_single_channel(label, label_path, 'label')
     except ConversionError as error:
         return ItemResult(name, 'rejected', str(error))
     edge = label_to_edge(label, mode, width, ignore_index)

@@ -12,11 +12,13 @@ from functools import partial
 
 import numpy as np
 
+from ..lapa import ELEVEN_CLASSES
 from .common import (ConversionError, ConversionSummary, check_same_size,
-                     check_unique, convert_item, decode_image, encode_png,
-                     prepare_output, read_bytes, run_items, write_splits)
+                     check_single_channel, check_unique, convert_item,
+                     decode_image, encode_png, prepare_output, read_bytes,
+                     run_items, write_splits)
 
-NUM_CLASSES = 11
+NUM_CLASSES = len(ELEVEN_CLASSES)
 SPLIT_FILES = (('train', 'exemplars.txt'), ('val', 'tuning.txt'),
                ('test', 'testing.txt'))
 
@@ -56,8 +58,7 @@ def soft_masks_to_label(root, name, image, image_path):
     for class_id in range(NUM_CLASSES):
         path = osp.join(root, 'labels', name, f'{name}_lbl{class_id:02d}.png')
         mask = decode_image(read_bytes(path, 'soft mask'), path)
-        if mask.ndim != 2:
-            raise ConversionError(f'{path}: soft mask is not single-channel')
+        check_single_channel(mask, path, 'soft mask')
         check_same_size(image, mask, image_path, path)
         masks.append(mask)
     return np.argmax(np.stack(masks), axis=0).astype(np.uint8)

@@ -10,12 +10,14 @@ import glob
 import os.path as osp
 from functools import partial
 
+from ..lapa import ELEVEN_CLASSES
 from .common import (SPLITS, ConversionError, ConversionSummary, ItemResult,
-                     check_label_values, check_same_size, check_unique,
-                     convert_item, decode_image, prepare_output, read_bytes,
-                     run_items, write_splits)
+                     check_label_values, check_same_size,
+                     check_single_channel, check_unique, convert_item,
+                     decode_image, prepare_output, read_bytes, run_items,
+                     write_splits)
 
-NUM_CLASSES = 11
+NUM_CLASSES = len(ELEVEN_CLASSES)
 
 
 def _names(folder, suffix):
@@ -31,8 +33,7 @@ def _build_item(root, split, name):
     label_bytes = read_bytes(label_path, 'label')
     image = decode_image(image_bytes, image_path)
     label = decode_image(label_bytes, label_path)
-    if label.ndim != 2:
-        raise ConversionError(f'{label_path}: label is not single-channel')
+    check_single_channel(label, label_path, 'label')
     check_same_size(image, label, image_path, label_path)
     check_label_values(label, NUM_CLASSES, label_path)
     # Both files are valid as released: copy the bytes, no re-encoding.

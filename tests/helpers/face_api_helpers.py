@@ -5,7 +5,22 @@ import cv2
 import numpy as np
 import torch
 
-TINY_CONFIG = osp.join(osp.dirname(__file__), 'data', 'tiny_fcn_celebamask.py')
+TINY_CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_apis', 'data',
+    'tiny_fcn_celebamask.py')
+
+
+def calibrate_batch_norms(model, batch):
+    """Set every BN's statistics to the plain average over ``batch`` (one
+    train-mode pass); leaves the model in eval mode."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None  # a cumulative average, not a moving one
+    model.train()
+    with torch.no_grad():
+        model.forward_dummy(batch)
+    model.eval()
 
 
 def save_tiny_checkpoint(path, with_meta=True, seed=0):
@@ -25,17 +40,9 @@ def save_tiny_checkpoint(path, with_meta=True, seed=0):
     torch.manual_seed(seed)
     model = revert_sync_batchnorm(init_segmentor(TINY_CONFIG, device='cpu'))
     torch.nn.init.normal_(model.decode_head.conv_seg.weight, std=1.0)
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None  # plain average over the batches below
     images = np.stack([smooth_image(64, 64, seed=s) for s in range(8)])
     batch = torch.from_numpy(images).permute(0, 3, 1, 2).float()
-    batch = (batch - 128) / 64
-    model.train()
-    with torch.no_grad():
-        model.forward_dummy(batch)
-    model.eval()
+    calibrate_batch_norms(model, (batch - 128) / 64)
     meta = dict(CLASSES=CelebAMaskHQDataset.CLASSES,
                 PALETTE=CelebAMaskHQDataset.PALETTE) if with_meta else None
     save_checkpoint(model, path, meta=meta)
