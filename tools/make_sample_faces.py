@@ -42,7 +42,11 @@ def parse_args():
         '--convert',
         action='store_true',
         help='also convert: writes OUT/<dataset>_release and OUT/<dataset>')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.convert and (args.mask_size is not None or args.start_index):
+        parser.error('--mask-size and --start-index shape the release only; '
+                     'they cannot be combined with --convert')
+    return args
 
 
 def main():

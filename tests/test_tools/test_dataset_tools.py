@@ -34,3 +34,11 @@ def test_helen_release_to_edges(run_tool, tmp_path):
                 cv2.imread(osp.join(data_root, 'labels', f'{name}.png'),
                            cv2.IMREAD_UNCHANGED), mode='eagr')
             assert np.array_equal(edge, expected), name
+
+
+def test_sample_release_options_are_not_silently_dropped(run_tool, tmp_path):
+    result = run_tool(['python', 'tools/make_sample_faces.py', 'lapa',
+                       tmp_path, '--convert', '--start-index', '5'])
+    assert result.returncode == 2
+    assert '--start-index shape the release only' in result.stderr
+    assert not any(tmp_path.iterdir())
