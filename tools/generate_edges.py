@@ -10,7 +10,7 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import generate_edge_maps
-from mmseg_face.utils.launch import run_conversion
+from mmseg_face.utils.launch import add_conversion_arguments, run_conversion
 
 
 def parse_args():
@@ -26,8 +26,7 @@ def parse_args():
         help='dilation square side (default: 3 for ehanet, 1 for eagr)')
     parser.add_argument('--label-dir', default='labels')
     parser.add_argument('--out-dir', default='edges')
-    parser.add_argument(
-        '--nproc', type=int, default=4, help='worker processes')
+    add_conversion_arguments(parser)
     return parser.parse_args()
 
 
@@ -41,7 +40,8 @@ def main():
         width=args.width,
         label_dir=args.label_dir,
         out_dir=args.out_dir,
-        nproc=args.nproc)
+        nproc=args.nproc,
+        overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

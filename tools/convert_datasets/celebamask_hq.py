@@ -8,7 +8,7 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import convert_celebamask_hq
-from mmseg_face.utils.launch import run_conversion
+from mmseg_face.utils.launch import add_conversion_arguments, run_conversion
 
 
 def parse_args():
@@ -32,8 +32,7 @@ def parse_args():
         '--keep-image-size',
         action='store_true',
         help='keep the 1024 images (default: resize them to the 512 labels)')
-    parser.add_argument(
-        '--nproc', type=int, default=4, help='worker processes')
+    add_conversion_arguments(parser)
     return parser.parse_args()
 
 
@@ -46,7 +45,8 @@ def main():
         args.out_dir,
         split_scheme=args.split_scheme,
         keep_image_size=args.keep_image_size,
-        nproc=args.nproc)
+        nproc=args.nproc,
+        overwrite=args.overwrite)
 
 
 if __name__ == '__main__':
