@@ -67,7 +67,7 @@ def positive_int(text):
 
 
 def add_conversion_arguments(parser):
-    """The options every converter tool shares: ``--nproc``, ``--overwrite``."""
+    """Add the options every converter tool has: --nproc, --overwrite."""
     parser.add_argument(
         '--nproc', type=positive_int, default=4, help='worker processes')
     parser.add_argument(

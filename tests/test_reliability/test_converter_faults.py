@@ -331,9 +331,8 @@ def _png_header_only(width, height):
 @pytest.mark.parametrize('damage', ['decompression_bomb', 'cut_4', 'cut_20'])
 def test_bad_release_png_is_rejected_by_name(run_here, tmp_path,
                                              lapa_release, damage):
-    label = sorted((osp.join(lapa_release, 'train', 'labels',
-                             name) for name in os.listdir(
-                                 osp.join(lapa_release, 'train', 'labels'))))[0]
+    label_dir = osp.join(lapa_release, 'train', 'labels')
+    label = osp.join(label_dir, sorted(os.listdir(label_dir))[0])
     name = osp.basename(label)[:-4]
     if damage == 'decompression_bomb':
         data, reason = _png_header_only(20000, 20000), 'too large to decode'

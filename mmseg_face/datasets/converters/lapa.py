@@ -70,8 +70,8 @@ def convert_lapa(root, out_dir, nproc=1, overwrite=False):
 
     Returns:
         ConversionSummary: Written, redone, skipped and rejected items (a
-        label without an image is rejected too) and split sizes (18,176 / 2,000 /
-        2,000 on the full release).
+        label without an image is rejected too) and split sizes (18,176 /
+        2,000 / 2,000 on the full release).
 
     Raises:
         ConversionError: If a split's ``images`` folder is missing, a name
