@@ -10,7 +10,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import generate_edge_maps
-from mmseg_face.utils.launch import add_conversion_arguments, run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -40,8 +41,7 @@ def main():
         width=args.width,
         label_dir=args.label_dir,
         out_dir=args.out_dir,
-        nproc=args.nproc,
-        overwrite=args.overwrite)
+        **conversion_options(args))
 
 
 if __name__ == '__main__':

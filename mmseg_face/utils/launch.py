@@ -78,6 +78,11 @@ def add_conversion_arguments(parser):
         'folder holding another dataset, release or options is refused')
 
 
+def conversion_options(args):
+    """The keyword arguments of :func:`add_conversion_arguments`' options."""
+    return dict(nproc=args.nproc, overwrite=args.overwrite)
+
+
 def run_conversion(prog, convert, *args, **kwargs):
     """Run a dataset conversion for the tool ``prog`` and exit.
 

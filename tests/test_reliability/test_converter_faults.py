@@ -326,6 +326,13 @@ def _png_header_only(width, height):
             chunk(b'IDAT', zlib.compress(b'\0' * 64)) + chunk(b'IEND', b''))
 
 
+def test_release_folder_as_output_refuses(run_here, lapa_release):
+    before = _hashes(lapa_release)
+    proc = run_here(['python', LAPA_TOOL, lapa_release, '-o', lapa_release])
+    _assert_one_error_line(proc, lapa_release, 'cannot be the release folder')
+    assert _hashes(lapa_release) == before
+
+
 # Pillow decodes and verifies a PNG that lacks just the IEND checksum (4
 # bytes); 20 bytes into the image data it does notice.
 @pytest.mark.parametrize('damage', ['decompression_bomb', 'cut_4', 'cut_20'])

@@ -8,7 +8,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import convert_celebamask_hq
-from mmseg_face.utils.launch import add_conversion_arguments, run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -45,8 +46,7 @@ def main():
         args.out_dir,
         split_scheme=args.split_scheme,
         keep_image_size=args.keep_image_size,
-        nproc=args.nproc,
-        overwrite=args.overwrite)
+        **conversion_options(args))
 
 
 if __name__ == '__main__':

@@ -8,7 +8,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import convert_helen
-from mmseg_face.utils.launch import add_conversion_arguments, run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -27,13 +28,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    run_conversion(
-        'tools/convert_datasets/helen.py',
-        convert_helen,
-        args.root,
-        args.out_dir,
-        nproc=args.nproc,
-        overwrite=args.overwrite)
+    run_conversion('tools/convert_datasets/helen.py', convert_helen,
+                   args.root, args.out_dir, **conversion_options(args))
 
 
 if __name__ == '__main__':

@@ -105,6 +105,9 @@ def conversion_record(converter, options, release=None):
 
 def claim_dataset_output(out_dir, converter, options, root, overwrite):
     """:func:`claim_output` for a dataset converter reading ``root``."""
+    if osp.realpath(out_dir) == osp.realpath(root):
+        raise ConversionError(
+            f'{out_dir}: the output folder cannot be the release folder')
     record = conversion_record(converter, options,
                                release_identity(root, exclude=out_dir))
     return claim_output(out_dir, record, DATASET_LAYOUT, overwrite)
