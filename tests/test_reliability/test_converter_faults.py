@@ -146,6 +146,9 @@ def test_other_options_refuse_and_overwrite_replaces(run_here, tmp_path,
                      '--overwrite'] + segnext)
     assert proc.returncode == 0, proc.stderr
     assert 'written: 3, skipped (already done): 0' in proc.stdout
+    # 3 images, 3 labels, 3 split files and the manifest
+    assert '--overwrite removed 10 files of the earlier conversion' in \
+        proc.stdout
     proc = run_here(['python', CELEBA_TOOL, celeba_release, '-o', reference] +
                     segnext)
     assert proc.returncode == 0, proc.stderr
@@ -178,6 +181,17 @@ def test_folder_of_unknown_origin_refuses(run_here, tmp_path, lapa_release):
     _assert_one_error_line(proc, out, 'images/mine.jpg', f'no {MANIFEST}')
     assert (out / 'images' / 'mine.jpg').read_bytes() == \
         b'not from a converter'
+
+
+@pytest.mark.parametrize('manifest', [b'\xff\xfe', b'[1, 2]'])
+def test_damaged_manifest_refuses(run_here, tmp_path, lapa_release, manifest):
+    out = tmp_path / 'out'
+    convert_lapa(lapa_release, str(out))
+    (out / MANIFEST).write_bytes(manifest)
+    before = _hashes(out)
+    proc = run_here(['python', LAPA_TOOL, lapa_release, '-o', out])
+    _assert_one_error_line(proc, out, MANIFEST, '--overwrite')
+    assert _hashes(out) == before
 
 
 def test_running_conversion_holds_the_folder(run_tool, tmp_path,

@@ -247,8 +247,9 @@ def convert_celebamask_hq(root,
         split_names['test'] = list(split_names['val'])
     options = dict(split_scheme=split_scheme, keep_image_size=keep_image_size)
     with claim_dataset_output(out_dir, 'celebamask_hq', options, root,
-                              overwrite):
+                              overwrite) as removed:
         summary = ConversionSummary.from_results(
             run_items(_convert_one, tasks, nproc))
+        summary.removed = removed
         write_splits(out_dir, split_names, summary)
     return summary

@@ -56,6 +56,7 @@ class ConversionSummary:
     redone: List[ItemResult] = field(default_factory=list)
     rejected: List[ItemResult] = field(default_factory=list)
     split_sizes: dict = field(default_factory=dict)
+    removed: int = 0  # files of an earlier conversion deleted (overwrite)
 
     @classmethod
     def from_results(cls, results):
@@ -78,6 +79,9 @@ class ConversionSummary:
             f'{len(self.skipped)}, rejected: {len(self.rejected)}, redone '
             f'(damaged output of an earlier run): {len(self.redone)}'
         ]
+        if self.removed:
+            lines.append(f'--overwrite removed {self.removed} files of the '
+                         'earlier conversion')
         if self.split_sizes:
             lines.append('splits: ' + ', '.join(
                 f'{split} {size}' for split, size in self.split_sizes.items()))
@@ -139,8 +143,6 @@ def read_text_lines(path, what):
         ConversionError: Naming the file, or the file and line of the first
             byte that is not UTF-8.
     """
-    if not osp.isfile(path):
-        raise ConversionError(f'{path}: {what} not found')
     lines = []
     for line_number, raw in enumerate(read_bytes(path, what).splitlines(), 1):
         try:

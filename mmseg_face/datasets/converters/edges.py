@@ -94,9 +94,11 @@ def generate_edge_maps(data_root,
     tasks = [(path, osp.join(edge_root, osp.basename(path)))
              for path in sorted(glob.glob(osp.join(label_root, '*.png')))]
     with claim_output(edge_root, conversion_record('edges', options),
-                      EDGE_LAYOUT, overwrite):
-        results = run_items(
-            partial(
-                _edge_one, mode=mode, width=width,
-                ignore_index=ignore_index), tasks, nproc)
-    return ConversionSummary.from_results(results)
+                      EDGE_LAYOUT, overwrite) as removed:
+        summary = ConversionSummary.from_results(
+            run_items(
+                partial(
+                    _edge_one, mode=mode, width=width,
+                    ignore_index=ignore_index), tasks, nproc))
+    summary.removed = removed
+    return summary

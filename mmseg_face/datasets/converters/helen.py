@@ -114,8 +114,10 @@ def convert_helen(root, out_dir, nproc=1, overwrite=False):
     all_names = [name for names in split_names.values() for name in names]
     check_unique(all_names, f'{root} split files')
     tasks = [(root, out_dir, name) for name in all_names]
-    with claim_dataset_output(out_dir, 'helen', {}, root, overwrite):
+    with claim_dataset_output(out_dir, 'helen', {}, root,
+                              overwrite) as removed:
         summary = ConversionSummary.from_results(
             run_items(_convert_one, tasks, nproc))
+        summary.removed = removed
         write_splits(out_dir, split_names, summary)
     return summary

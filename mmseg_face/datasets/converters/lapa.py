@@ -97,8 +97,10 @@ def convert_lapa(root, out_dir, nproc=1, overwrite=False):
                  f'{root} (names across splits)')
     tasks = [(root, out_dir, split, name)
              for split, names in split_names.items() for name in names]
-    with claim_dataset_output(out_dir, 'lapa', {}, root, overwrite):
+    with claim_dataset_output(out_dir, 'lapa', {}, root,
+                              overwrite) as removed:
         summary = ConversionSummary.from_results(
             run_items(_convert_one, tasks, nproc) + orphan_labels)
+        summary.removed = removed
         write_splits(out_dir, split_names, summary)
     return summary

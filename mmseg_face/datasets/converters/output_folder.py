@@ -120,7 +120,7 @@ def claim_output(out_dir, record, layout, overwrite=False):
     Creates the folders, takes the lock, checks the manifest against
     ``record`` (with ``overwrite``, deletes the earlier conversion's files
     instead), writes the manifest and deletes temporary files of dead
-    processes.
+    processes. Yields the number of files ``overwrite`` deleted.
 
     Raises:
         ConversionError: One line naming the folder when it cannot be
@@ -133,9 +133,8 @@ def claim_output(out_dir, record, layout, overwrite=False):
             osp.join(out_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _lock(lock_fd, out_dir)
-        if overwrite:
-            _remove_conversion(out_dir, layout)
-        else:
+        removed = _remove_conversion(out_dir, layout) if overwrite else 0
+        if not overwrite:
             conflict = _conflict(out_dir, record, layout)
             if conflict:
                 raise ConversionError(
@@ -150,7 +149,7 @@ def claim_output(out_dir, record, layout, overwrite=False):
                  '\n').encode())
         for folder in {''} | {folder for folder, _ in layout.folders}:
             remove_dead_temp_files(osp.join(out_dir, folder))
-        yield
+        yield removed
     finally:
         os.close(lock_fd)  # releases the flock
 
@@ -193,9 +192,10 @@ def _conflict(out_dir, record, layout):
     try:
         with open(manifest_path, encoding='utf-8') as f:
             recorded = json.load(f)
-        recorded['converter']
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError) as error:
         return f'{MANIFEST} is unreadable ({error})'
+    if not isinstance(recorded, dict) or 'converter' not in recorded:
+        return f'{MANIFEST} is not a conversion manifest'
     return _difference(recorded, record)
 
 
@@ -235,8 +235,7 @@ def _remove_conversion(out_dir, layout):
     present = layout.existing_files(out_dir)
     for path in present:
         os.remove(path)
-    logger.info('--overwrite: removed %d files of the earlier conversion in '
-                '%s', len(present), out_dir)
+    return len(present)
 
 
 def _pid_alive(pid):
