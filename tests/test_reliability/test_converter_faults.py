@@ -4,8 +4,8 @@ Each test provokes one fault a user can meet and checks the exit status,
 that the one-line message names the file or option, that no traceback is
 printed and that no earlier output was lost or left half-written. Tools run
 in this process (``run_here``: the same ``main`` a shell runs, an exception
-other than ``SystemExit`` fails the test) to save the start-up time; a few
-run as real subprocesses, with their default worker pool.
+other than ``SystemExit`` fails the test) to save the start-up time; the
+cases about a second process run the tool as a real subprocess.
 """
 import errno
 import fcntl
@@ -15,9 +15,9 @@ import os
 import os.path as osp
 import runpy
 import struct
+import subprocess
 import sys
 import zlib
-
 from typing import NamedTuple
 
 import cv2
@@ -25,10 +25,9 @@ import numpy as np
 import pytest
 from dead_process import dead_pid
 
-from mmseg_face.datasets.converters import (ConversionError,
+from mmseg_face.datasets.converters import (ConversionError, common,
                                             convert_celebamask_hq,
                                             convert_lapa)
-from mmseg_face.datasets.converters import common
 from mmseg_face.datasets.converters.common import TEMP_MARK
 from mmseg_face.datasets.converters.output_folder import (
     LOCK_FILE, MANIFEST, claim_dataset_output)
@@ -244,11 +243,17 @@ def test_resume_redoes_damaged_outputs(run_here, tmp_path, dataset,
 def test_only_dead_processes_temp_files_are_removed(tmp_path, lapa_release):
     out = tmp_path / 'out'
     convert_lapa(lapa_release, str(out))
-    dead = out / 'labels' / f'.x.png{TEMP_MARK}{dead_pid()}'
-    alive = out / 'labels' / f'.y.png{TEMP_MARK}{os.getpid()}'
-    dead.write_bytes(b'half')
-    alive.write_bytes(b'still being written')
-    summary = convert_lapa(lapa_release, str(out))
+    writer = subprocess.Popen(
+        [sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:
+        dead = out / 'labels' / f'.x.png{TEMP_MARK}{dead_pid()}'
+        alive = out / 'labels' / f'.y.png{TEMP_MARK}{writer.pid}'
+        dead.write_bytes(b'half')
+        alive.write_bytes(b'still being written')
+        summary = convert_lapa(lapa_release, str(out))
+    finally:
+        writer.kill()
+        writer.wait()
     assert len(summary.skipped) == 3
     assert not dead.exists()
     assert alive.read_bytes() == b'still being written'
@@ -279,7 +284,7 @@ def test_non_utf8_split_file_names_the_line(run_here, tmp_path):
     _assert_one_error_line(proc, f'{split_file}:2: byte 0xe9 at column 8')
 
 
-def test_unwritable_output_folder(run_here, tmp_path, lapa_release):
+def test_output_folder_under_a_file(run_here, tmp_path, lapa_release):
     blocker = tmp_path / 'a_file'
     blocker.write_text('keep me')
     out = blocker / 'out'
@@ -287,6 +292,26 @@ def test_unwritable_output_folder(run_here, tmp_path, lapa_release):
     _assert_one_error_line(proc, out, 'cannot write the output folder',
                            'Not a directory')
     assert blocker.read_text() == 'keep me'
+
+
+def test_output_folder_without_write_permission(run_here, tmp_path,
+                                                lapa_release, monkeypatch):
+    # Permission bits do not bind root (as in CI containers), so the
+    # refusal the kernel would give is raised where the folder is opened.
+    out = tmp_path / 'read_only'
+    out.mkdir()
+    real_open = os.open
+
+    def no_permission(path, *args, **kwargs):
+        if osp.dirname(str(path)) == str(out):
+            raise PermissionError(errno.EACCES, 'Permission denied', path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', no_permission)
+    proc = run_here(['python', LAPA_TOOL, lapa_release, '-o', out])
+    _assert_one_error_line(proc, out, 'cannot write the output folder',
+                           'Permission denied')
+    assert not any(out.iterdir())
 
 
 def test_full_disk_leaves_no_partial_file(run_here, tmp_path, lapa_release,
