@@ -314,6 +314,20 @@ def test_output_folder_without_write_permission(run_here, tmp_path,
     assert not any(out.iterdir())
 
 
+def test_folder_that_cannot_be_locked(run_here, tmp_path, lapa_release,
+                                      monkeypatch):
+    # Some network and FUSE file systems have no flock.
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, 'No locks available')
+
+    monkeypatch.setattr(fcntl, 'flock', no_locks)
+    out = tmp_path / 'out'
+    proc = run_here(['python', LAPA_TOOL, lapa_release, '-o', out])
+    _assert_one_error_line(proc, out, 'cannot lock the output folder',
+                           'No locks available')
+    assert not (out / 'images').exists()
+
+
 def test_full_disk_leaves_no_partial_file(run_here, tmp_path, lapa_release,
                                           monkeypatch):
     out, reference = tmp_path / 'out', tmp_path / 'reference'

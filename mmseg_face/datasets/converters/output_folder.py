@@ -169,7 +169,9 @@ def _lock(lock_fd, out_dir):
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         if error.errno not in (errno.EAGAIN, errno.EACCES):
-            raise
+            raise ConversionError(
+                f'{out_dir}: cannot lock the output folder '
+                f'({error.strerror or error})') from None
         holder = os.read(lock_fd, 32).decode(errors='replace').strip()
         raise ConversionError(
             f'{out_dir}: another conversion (PID {holder or "unknown"}) is '
@@ -185,7 +187,8 @@ def _conflict(out_dir, record, layout):
     if not osp.isfile(manifest_path):
         present = layout.existing_files(out_dir)
         if present:
-            return (f'holds {len(present)} converted files (e.g. '
+            return (f'holds files like a converter\'s output '
+                    f'({len(present)}, e.g. '
                     f'{osp.relpath(present[0], out_dir)}) but no {MANIFEST}, '
                     'so what they are is unknown')
         return ''
