@@ -10,7 +10,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import generate_edge_maps
-from mmseg_face.utils.launch import run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -26,8 +27,7 @@ def parse_args():
         help='dilation square side (default: 3 for ehanet, 1 for eagr)')
     parser.add_argument('--label-dir', default='labels')
     parser.add_argument('--out-dir', default='edges')
-    parser.add_argument(
-        '--nproc', type=int, default=4, help='worker processes')
+    add_conversion_arguments(parser)
     return parser.parse_args()
 
 
@@ -41,7 +41,7 @@ def main():
         width=args.width,
         label_dir=args.label_dir,
         out_dir=args.out_dir,
-        nproc=args.nproc)
+        **conversion_options(args))
 
 
 if __name__ == '__main__':

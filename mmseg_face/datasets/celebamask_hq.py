@@ -32,8 +32,4 @@ class CelebAMaskHQDataset(FaceParsingDataset):
     FLIP_PAIRS = ((4, 5), (6, 7), (8, 9))
 
     def __init__(self, **kwargs):
-        super().__init__(
-            img_suffix='.jpg',
-            seg_map_suffix='.png',
-            reduce_zero_label=False,
-            **kwargs)
+        super().__init__(reduce_zero_label=False, **kwargs)

@@ -52,6 +52,9 @@ class FaceParsingDataset(CustomDataset):
             Default: 'images'.
         ann_dir (str): Label folder, relative to ``data_root``.
             Default: 'labels'.
+        img_suffix (str): Image file suffix (PNG images work too).
+            Default: '.jpg'.
+        seg_map_suffix (str): Label file suffix. Default: '.png'.
         **kwargs: The other arguments of
             :class:`mmseg.datasets.CustomDataset` (``pipeline``, ``split``,
             ``data_root``, ``test_mode``, ...).
@@ -65,13 +68,23 @@ class FaceParsingDataset(CustomDataset):
     F1_BACKGROUND = (0, )
     F1_GROUPS = OrderedDict()
 
-    def __init__(self, img_dir='images', ann_dir='labels', **kwargs):
+    def __init__(self,
+                 img_dir='images',
+                 ann_dir='labels',
+                 img_suffix='.jpg',
+                 seg_map_suffix='.png',
+                 **kwargs):
         _check_layout(
             data_root=kwargs.get('data_root'),
             img_dir=img_dir,
             ann_dir=ann_dir,
             split=kwargs.get('split'))
-        super().__init__(img_dir=img_dir, ann_dir=ann_dir, **kwargs)
+        super().__init__(
+            img_dir=img_dir,
+            ann_dir=ann_dir,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            **kwargs)
 
     def pre_eval(self, preds, indices):
         """Confusion matrix of each prediction against its label.

@@ -29,8 +29,4 @@ class HelenDataset(FaceParsingDataset):
     F1_GROUPS = ELEVEN_F1_GROUPS
 
     def __init__(self, **kwargs):
-        super().__init__(
-            img_suffix='.jpg',
-            seg_map_suffix='.png',
-            reduce_zero_label=False,
-            **kwargs)
+        super().__init__(reduce_zero_label=False, **kwargs)

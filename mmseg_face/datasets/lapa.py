@@ -47,8 +47,4 @@ class LaPaDataset(FaceParsingDataset):
     F1_GROUPS = ELEVEN_F1_GROUPS
 
     def __init__(self, **kwargs):
-        super().__init__(
-            img_suffix='.jpg',
-            seg_map_suffix='.png',
-            reduce_zero_label=False,
-            **kwargs)
+        super().__init__(reduce_zero_label=False, **kwargs)

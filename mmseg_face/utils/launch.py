@@ -1,4 +1,5 @@
 """Run mmseg 0.30's own tool scripts with mmseg_face registered and patched."""
+import argparse
 import contextlib
 import os
 import os.path as osp
@@ -51,6 +52,35 @@ def exit_on_user_error(prog, input_errors=()):
         if os.environ.get('RANK', '0') == '0':
             print(f'{prog}: error: {message}', file=sys.stderr)
         sys.exit(1)
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not a positive integer')
+    return value
+
+
+def add_conversion_arguments(parser):
+    """Add the options every converter tool has: --nproc, --overwrite."""
+    parser.add_argument(
+        '--nproc', type=positive_int, default=4, help='worker processes')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='delete what an earlier conversion wrote into the output folder '
+        '(its conversion.json says what) and convert anew; without it a '
+        'folder holding another dataset, release or options is refused')
+
+
+def conversion_options(args):
+    """The keyword arguments of :func:`add_conversion_arguments`' options."""
+    return dict(nproc=args.nproc, overwrite=args.overwrite)
 
 
 def run_conversion(prog, convert, *args, **kwargs):

@@ -5,6 +5,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from dead_process import dead_pid
 
 from mmseg_face.datasets.converters import (ConversionError,
                                             convert_celebamask_hq,
@@ -126,6 +127,7 @@ def test_interrupted_run_resumes_without_partial_files(tmp_path, monkeypatch):
     out = str(tmp_path / 'out')
     real_write = common.atomic_write_bytes
     calls = []
+    killed_pid = dead_pid()
 
     def killed_on_fifth_write(path, data):
         calls.append(path)
@@ -133,7 +135,8 @@ def test_interrupted_run_resumes_without_partial_files(tmp_path, monkeypatch):
             # What a kill mid-write leaves: a half-written temp file.
             directory, base = osp.split(path)
             with open(osp.join(directory,
-                               f'.{base}{common.TEMP_MARK}999'), 'wb') as f:
+                               f'.{base}{common.TEMP_MARK}{killed_pid}'),
+                      'wb') as f:
                 f.write(data[:len(data) // 2])
             raise Killed
         real_write(path, data)
@@ -143,7 +146,7 @@ def test_interrupted_run_resumes_without_partial_files(tmp_path, monkeypatch):
         convert_celebamask_hq(release, out)
     monkeypatch.setattr(common, 'atomic_write_bytes', real_write)
     assert _temp_files(out) == [
-        osp.join('labels', f'.2.png{common.TEMP_MARK}999')
+        osp.join('labels', f'.2.png{common.TEMP_MARK}{killed_pid}')
     ]
     assert not osp.exists(osp.join(out, 'train.txt'))
 
@@ -168,6 +171,7 @@ def test_celebamask_bad_inputs_are_reported(tmp_path):
     _tiny_celeba_release(root, ids=(0, 1, 2000))
     _write_part(root, 0, 'skin', (0, 0, 8, 8))
     _write_part(root, 1, 'skin', (0, 0, 8, 8))
+    _write_part(root, 1, 'nose', (0, 0, 8, 8))
     _write_part(root, 1, 'hair', (0, 0, 4, 4), size=4)
     with open(osp.join(root, 'CelebA-HQ-img', '0.jpg'), 'r+b') as f:
         f.truncate(200)  # corrupt JPEG
@@ -175,7 +179,8 @@ def test_celebamask_bad_inputs_are_reported(tmp_path):
     reasons = {item.name: item.reason for item in summary.rejected}
     assert set(reasons) == {'0', '1', '2000'}
     assert 'CelebA-HQ-img/0.jpg: cannot decode image' in reasons['0']
-    assert '00001_hair.png: size 4x4 differs from 8x8' in reasons['1']
+    assert ('00001_hair.png: size 4x4, expected 8x8 like the other 2 part '
+            'masks of image 1') in reasons['1']
     assert (osp.join('CelebAMask-HQ-mask-anno', '1') +
             ': missing part folder for image 2000') in reasons['2000']
     assert not os.listdir(osp.join(out, 'labels'))
@@ -242,10 +247,13 @@ def test_helen_sample_release_and_bad_inputs(tmp_path):
     assert summary.split_sizes == dict(train=0, val=1, test=1)
 
     os.remove(soft)
-    summary = convert_helen(release, str(tmp_path / 'out'))
+    with pytest.raises(ConversionError,
+                       match='was converted from another release'):
+        convert_helen(release, str(tmp_path / 'out'))
+    summary = convert_helen(release, str(tmp_path / 'out'), overwrite=True)
     assert f'{victim}_lbl03.png: missing soft mask' in (
         summary.rejected[0].reason)
-    assert len(summary.skipped) == 2 and not summary.written
+    assert len(summary.written) == 2 and not summary.skipped
 
     with open(osp.join(release, 'tuning.txt'), 'a') as f:
         f.write('2 ; broken\n')

@@ -8,7 +8,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import convert_celebamask_hq
-from mmseg_face.utils.launch import run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -32,8 +33,7 @@ def parse_args():
         '--keep-image-size',
         action='store_true',
         help='keep the 1024 images (default: resize them to the 512 labels)')
-    parser.add_argument(
-        '--nproc', type=int, default=4, help='worker processes')
+    add_conversion_arguments(parser)
     return parser.parse_args()
 
 
@@ -46,7 +46,7 @@ def main():
         args.out_dir,
         split_scheme=args.split_scheme,
         keep_image_size=args.keep_image_size,
-        nproc=args.nproc)
+        **conversion_options(args))
 
 
 if __name__ == '__main__':

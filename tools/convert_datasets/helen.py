@@ -8,7 +8,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import convert_helen
-from mmseg_face.utils.launch import run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -21,15 +22,14 @@ def parse_args():
         'testing.txt')
     parser.add_argument(
         '-o', '--out-dir', default='data/helen', help='output root')
-    parser.add_argument(
-        '--nproc', type=int, default=4, help='worker processes')
+    add_conversion_arguments(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     run_conversion('tools/convert_datasets/helen.py', convert_helen,
-                   args.root, args.out_dir, nproc=args.nproc)
+                   args.root, args.out_dir, **conversion_options(args))
 
 
 if __name__ == '__main__':

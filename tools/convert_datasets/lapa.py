@@ -7,7 +7,8 @@ Example::
 import argparse
 
 from mmseg_face.datasets.converters import convert_lapa
-from mmseg_face.utils.launch import run_conversion
+from mmseg_face.utils.launch import (add_conversion_arguments,
+                                     conversion_options, run_conversion)
 
 
 def parse_args():
@@ -18,15 +19,14 @@ def parse_args():
         'root', help='LaPa folder with train/, val/ and test/')
     parser.add_argument(
         '-o', '--out-dir', default='data/lapa', help='output root')
-    parser.add_argument(
-        '--nproc', type=int, default=4, help='worker processes')
+    add_conversion_arguments(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    run_conversion('tools/convert_datasets/lapa.py', convert_lapa, args.root,
-                   args.out_dir, nproc=args.nproc)
+    run_conversion('tools/convert_datasets/lapa.py', convert_lapa,
+                   args.root, args.out_dir, **conversion_options(args))
 
 
 if __name__ == '__main__':

@@ -9,15 +9,17 @@ Release layout read here (as distributed, nothing renamed)::
 """
 import os.path as osp
 import re
+from collections import Counter
 from functools import partial
 
 import cv2
 import numpy as np
 
-from .common import (ConversionError, ConversionSummary, check_same_size,
+from .common import (ConversionError, ConversionSummary, check_converted,
                      check_unique, convert_item, decode_image, encode_jpg,
-                     encode_png, prepare_output, read_bytes, run_items,
-                     write_splits)
+                     encode_png, header_size, read_bytes, read_text_lines,
+                     run_items, write_splits)
+from .output_folder import claim_dataset_output
 
 IMAGE_FOLDER = 'CelebA-HQ-img'
 MASK_FOLDER = 'CelebAMask-HQ-mask-anno'
@@ -51,25 +53,22 @@ def parse_mapping(path):
 
     Raises:
         ConversionError: Naming the file and line for a missing file, a
-            line without three columns or with non-integer ids, or a
-            repeated idx.
+            byte that is not UTF-8, a line without three columns or with
+            non-integer ids, or a repeated idx.
     """
-    if not osp.isfile(path):
-        raise ConversionError(f'{path}: mapping file not found')
     rows = []
-    with open(path, encoding='utf-8') as f:
-        for line_number, line in enumerate(f, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if line_number == 1 and fields[0] == 'idx':
-                continue
-            if len(fields) != 3 or not all(
-                    re.fullmatch(r'\d+', v) for v in fields[:2]):
-                raise ConversionError(
-                    f'{path}:{line_number}: malformed line {line.strip()!r},'
-                    ' expected "idx orig_idx orig_file" with integer ids')
-            rows.append((int(fields[0]), int(fields[1])))
+    for line_number, line in read_text_lines(path, 'mapping file'):
+        fields = line.split()
+        if not fields:
+            continue
+        if line_number == 1 and fields[0] == 'idx':
+            continue
+        if len(fields) != 3 or not all(
+                re.fullmatch(r'\d+', v) for v in fields[:2]):
+            raise ConversionError(
+                f'{path}:{line_number}: malformed line {line.strip()!r},'
+                ' expected "idx orig_idx orig_file" with integer ids')
+        rows.append((int(fields[0]), int(fields[1])))
     check_unique([str(idx) for idx, _ in rows], path)
     return rows
 
@@ -85,6 +84,25 @@ def split_of(idx, orig_idx, scheme='celeba'):
     raise ValueError(f'split scheme {scheme!r} is not one of {SPLIT_SCHEMES}')
 
 
+def _part_paths(mask_dir, idx):
+    """Folder and ``{part: path}`` of the part masks image ``idx`` has.
+
+    The release omits the files of absent parts.
+    """
+    folder = osp.join(mask_dir, str(idx // IMAGES_PER_MASK_FOLDER))
+    if not osp.isdir(folder):
+        raise ConversionError(f'{folder}: missing part folder for image {idx}')
+    paths = {
+        part: osp.join(folder, f'{idx:05d}_{part}.png')
+        for part in PART_NAMES
+    }
+    paths = {part: path for part, path in paths.items() if osp.isfile(path)}
+    if not paths:
+        raise ConversionError(
+            f'{folder}: no part mask {idx:05d}_<part>.png for image {idx}')
+    return folder, paths
+
+
 def merge_parts(mask_dir, idx):
     """Merge the binary part masks of image ``idx`` into one label map.
 
@@ -98,28 +116,37 @@ def merge_parts(mask_dir, idx):
 
     Raises:
         ConversionError: If the part folder is missing, no part mask exists,
-            a mask cannot be decoded or masks differ in size.
+            a mask cannot be decoded or masks differ in size (naming the
+            mask whose size differs from the others').
     """
-    folder = osp.join(mask_dir, str(idx // IMAGES_PER_MASK_FOLDER))
-    if not osp.isdir(folder):
-        raise ConversionError(f'{folder}: missing part folder for image {idx}')
-    masks, first, first_path = {}, None, None
-    for part in PART_NAMES:
-        path = osp.join(folder, f'{idx:05d}_{part}.png')
-        if not osp.isfile(path):
-            continue  # the release omits the files of absent parts
+    folder, paths = _part_paths(mask_dir, idx)
+    masks = {}
+    for part, path in paths.items():
         mask = decode_image(read_bytes(path, 'part mask'), path)
-        if mask.ndim == 3:
-            mask = mask[..., 0]  # as g_mask.py: channel 0 of the cv2 read
-        if first is None:
-            first, first_path = mask, path
-        else:
-            check_same_size(first, mask, first_path, path)
-        masks[part] = mask
-    if not masks:
-        raise ConversionError(
-            f'{folder}: no part mask {idx:05d}_<part>.png for image {idx}')
+        # As g_mask.py: channel 0 of the cv2 read.
+        masks[part] = mask[..., 0] if mask.ndim == 3 else mask
+    _check_part_sizes(folder, idx, masks, paths)
     return merge_celebamask_parts(masks)
+
+
+def _check_part_sizes(folder, idx, masks, paths):
+    """Blame the mask whose size differs from the most common one."""
+    sizes = Counter(mask.shape for mask in masks.values())
+    if len(sizes) == 1:
+        return
+    (common, count), (_, runner_up) = sizes.most_common(2)
+    if count == runner_up:
+        listing = ', '.join(f'{osp.basename(paths[part])} '
+                            f'{mask.shape[1]}x{mask.shape[0]}'
+                            for part, mask in masks.items())
+        raise ConversionError(
+            f'{folder}: part masks of image {idx} differ in size: {listing}')
+    part = next(part for part, mask in masks.items() if mask.shape != common)
+    height, width = masks[part].shape
+    raise ConversionError(
+        f'{paths[part]}: size {width}x{height}, expected '
+        f'{common[1]}x{common[0]} like the other {count} part masks of '
+        f'image {idx}')
 
 
 def merge_celebamask_parts(parts):
@@ -161,18 +188,29 @@ def _build_item(root, idx, keep_image_size):
     return image_bytes, encode_png(label)
 
 
+def _check_item(root, idx, keep_image_size, image_path, label_path):
+    _, paths = _part_paths(osp.join(root, MASK_FOLDER), idx)
+    label_size = header_size(next(iter(paths.values())))
+    image_size = header_size(osp.join(
+        root, IMAGE_FOLDER, f'{idx}.jpg')) if keep_image_size else None
+    check_converted(image_path, label_path,
+                    len(PART_NAMES) + 1, label_size, image_size)
+
+
 def _convert_one(task):
     root, out_dir, idx, keep_image_size = task
     return convert_item(
         str(idx), out_dir,
-        partial(_build_item, root, idx, keep_image_size))
+        partial(_build_item, root, idx, keep_image_size),
+        partial(_check_item, root, idx, keep_image_size))
 
 
 def convert_celebamask_hq(root,
                           out_dir,
                           split_scheme='celeba',
                           keep_image_size=False,
-                          nproc=1):
+                          nproc=1,
+                          overwrite=False):
     """Convert a CelebAMask-HQ release into the layout of the datasets.
 
     Args:
@@ -186,25 +224,32 @@ def convert_celebamask_hq(root,
         keep_image_size (bool): Keep the 1024 images instead of resizing
             them to the 512 labels. Default: False.
         nproc (int): Worker processes. Default: 1.
+        overwrite (bool): Replace an earlier conversion in ``out_dir``
+            instead of refusing when it differs. Default: False.
 
     Returns:
-        ConversionSummary: Written, skipped and rejected items, split sizes.
+        ConversionSummary: Written, redone, skipped and rejected items,
+        split sizes.
 
     Raises:
-        ConversionError: If the mapping file is missing or malformed.
+        ConversionError: If the mapping file is missing or malformed, or
+            ``out_dir`` is unusable (see :func:`claim_output`).
     """
     if split_scheme not in SPLIT_SCHEMES:
         raise ValueError(
             f'split scheme {split_scheme!r} is not one of {SPLIT_SCHEMES}')
     rows = parse_mapping(osp.join(root, MAPPING_FILE))
-    prepare_output(out_dir)
     tasks = [(root, out_dir, idx, keep_image_size) for idx, _ in rows]
-    summary = ConversionSummary.from_results(
-        run_items(_convert_one, tasks, nproc))
     split_names = {'train': [], 'val': [], 'test': []}
     for idx, orig_idx in sorted(rows):
         split_names[split_of(idx, orig_idx, split_scheme)].append(str(idx))
     if split_scheme == 'segnext':
         split_names['test'] = list(split_names['val'])
-    write_splits(out_dir, split_names, summary)
+    options = dict(split_scheme=split_scheme, keep_image_size=keep_image_size)
+    with claim_dataset_output(out_dir, 'celebamask_hq', options, root,
+                              overwrite) as removed:
+        summary = ConversionSummary.from_results(
+            run_items(_convert_one, tasks, nproc))
+        summary.removed = removed
+        write_splits(out_dir, split_names, summary)
     return summary

@@ -5,11 +5,13 @@ Every converter turns one item (an image and its annotation) into
 function that returns an :class:`ItemResult`, runs the workers in parallel
 with a progress bar, and writes the split files last. Outputs appear
 atomically (temporary file + ``os.replace``), so a killed run leaves either
-a complete file or a temporary one, which the next run deletes before it
-skips the items that are already complete.
+a complete file or a temporary one, which the next run deletes (see
+``output_folder``). A resumed run checks each finished item before it skips
+it and redoes the item when its outputs are damaged.
 """
+import contextlib
+import filecmp
 import io
-import logging
 import os
 import os.path as osp
 from collections import Counter
@@ -21,20 +23,26 @@ import mmcv
 import numpy as np
 from PIL import Image
 
-logger = logging.getLogger(__name__)
-
 IMAGE_DIR = 'images'
 LABEL_DIR = 'labels'
 SPLITS = ('train', 'val', 'test')
 TEMP_MARK = '.partial-'
+# Every complete PNG ends with this empty IEND chunk. Pillow decodes a PNG
+# that lacks it (and the checksums before it) without complaint.
+PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'
 
 
 class ConversionError(Exception):
-    """Bad input, with the offending file and the reason in the message."""
+    """Bad input or an unusable output folder: the message names the file
+    or folder and says what is wrong."""
 
 
 class ItemResult(NamedTuple):
-    """Outcome of one item: status is 'written', 'skipped' or 'rejected'."""
+    """Outcome of one item: 'written', 'redone', 'skipped' or 'rejected'.
+
+    'redone' is an item whose earlier outputs failed the resume check;
+    ``reason`` says why (or why the item was rejected).
+    """
     name: str
     status: str
     reason: str = ''
@@ -45,8 +53,10 @@ class ConversionSummary:
     """What a converter run did, item by item."""
     written: List[str] = field(default_factory=list)
     skipped: List[str] = field(default_factory=list)
+    redone: List[ItemResult] = field(default_factory=list)
     rejected: List[ItemResult] = field(default_factory=list)
     split_sizes: dict = field(default_factory=dict)
+    removed: int = 0  # files of an earlier conversion deleted (overwrite)
 
     @classmethod
     def from_results(cls, results):
@@ -56,45 +66,30 @@ class ConversionSummary:
                 summary.written.append(result.name)
             elif result.status == 'skipped':
                 summary.skipped.append(result.name)
+            elif result.status == 'redone':
+                summary.redone.append(result)
             else:
                 summary.rejected.append(result)
         return summary
 
     def format(self):
-        """Multi-line human-readable report, one line per rejected item."""
+        """Multi-line report, one line per redone or rejected item."""
         lines = [
             f'written: {len(self.written)}, skipped (already done): '
-            f'{len(self.skipped)}, rejected: {len(self.rejected)}'
+            f'{len(self.skipped)}, rejected: {len(self.rejected)}, redone '
+            f'(damaged output of an earlier run): {len(self.redone)}'
         ]
+        if self.removed:
+            lines.append(f'--overwrite removed {self.removed} files of the '
+                         'earlier conversion')
         if self.split_sizes:
             lines.append('splits: ' + ', '.join(
                 f'{split} {size}' for split, size in self.split_sizes.items()))
+        lines += [f'redone {item.name}: {item.reason}' for item in self.redone]
         lines += [
             f'rejected {item.name}: {item.reason}' for item in self.rejected
         ]
         return '\n'.join(lines)
-
-
-def prepare_output(out_dir):
-    """Create the output folders and delete temp files of a killed run."""
-    for sub in (IMAGE_DIR, LABEL_DIR):
-        mmcv.mkdir_or_exist(osp.join(out_dir, sub))
-    for directory in (out_dir, osp.join(out_dir, IMAGE_DIR),
-                      osp.join(out_dir, LABEL_DIR)):
-        remove_temp_files(directory)
-
-
-def remove_temp_files(directory):
-    """Delete the (hidden) temp files a killed run left in ``directory``."""
-    stale = [
-        entry.path for entry in os.scandir(directory)
-        if entry.is_file() and TEMP_MARK in entry.name
-    ]
-    for path in stale:
-        os.remove(path)
-    if stale:
-        logger.info('removed %d unfinished files of an earlier run in %s',
-                    len(stale), directory)
 
 
 def output_paths(out_dir, name):
@@ -102,17 +97,28 @@ def output_paths(out_dir, name):
             osp.join(out_dir, LABEL_DIR, f'{name}.png'))
 
 
-def is_done(out_dir, name):
-    return all(osp.isfile(path) for path in output_paths(out_dir, name))
-
-
 def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The temporary file is named after this process, so only this process
+    writes or deletes it.
+
+    Raises:
+        ConversionError: Naming ``path`` when the write fails (full disk,
+            no permission); the temporary file is removed and ``path`` is
+            left as it was.
+    """
     directory, base = osp.split(path)
     temp_path = osp.join(directory, f'.{base}{TEMP_MARK}{os.getpid()}')
-    with open(temp_path, 'wb') as f:
-        f.write(data)
-    os.replace(temp_path, path)
+    try:
+        with open(temp_path, 'wb') as f:
+            f.write(data)
+        os.replace(temp_path, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.remove(temp_path)
+        raise ConversionError(
+            f'{path}: cannot write ({error.strerror or error})') from None
 
 
 def encode_png(label):
@@ -130,6 +136,24 @@ def encode_jpg(image_bgr, quality=95):
     return buffer.tobytes()
 
 
+def read_text_lines(path, what):
+    """The lines of a UTF-8 text file, numbered from 1.
+
+    Raises:
+        ConversionError: Naming the file, or the file and line of the first
+            byte that is not UTF-8.
+    """
+    lines = []
+    for line_number, raw in enumerate(read_bytes(path, what).splitlines(), 1):
+        try:
+            lines.append((line_number, raw.decode('utf-8')))
+        except UnicodeDecodeError as error:
+            raise ConversionError(
+                f'{path}:{line_number}: byte 0x{raw[error.start]:02x} at '
+                f'column {error.start + 1} is not UTF-8 text') from None
+    return lines
+
+
 def read_bytes(path, what):
     if not osp.isfile(path):
         raise ConversionError(f'{path}: missing {what}')
@@ -141,13 +165,16 @@ def decode_image(data, path):
     """Fully decode an encoded image to a BGR or grayscale array.
 
     PIL raises on truncated files where OpenCV would only warn and return
-    a partly grey image, so corrupt JPEGs are caught here.
+    a partly grey image, so corrupt JPEGs are caught here; a PNG must also
+    end in its IEND chunk and pass Pillow's checksum verification.
 
     Raises:
         ConversionError: naming ``path`` when the data cannot be decoded.
     """
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.format == 'PNG':
+                _verify_png(data)
             image.load()
             if image.mode in ('L', 'P'):
                 # Raw values: a palette PNG label stores class ids.
@@ -159,9 +186,64 @@ def decode_image(data, path):
                     f'{path}: 16/32-bit image, expected 8-bit')
             return np.ascontiguousarray(
                 np.asarray(image.convert('RGB'))[..., ::-1])
+    except Image.DecompressionBombError as error:
+        raise ConversionError(
+            f'{path}: too large to decode safely ({error})') from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ConversionError(
             f'{path}: cannot decode image ({error})') from None
+
+
+def _verify_png(data):
+    if data.rfind(PNG_END) < 0:  # data after IEND is ignored, not an error
+        raise OSError('truncated PNG: no IEND chunk at the end')
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+
+
+def header_size(path):
+    """(height, width) from an image's header, without decoding it."""
+    try:
+        with Image.open(path) as image:
+            return image.height, image.width
+    except (OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError) as error:
+        raise ConversionError(f'{path}: cannot read image ({error})') from None
+
+
+def check_copy(path, source):
+    """Raise unless ``path`` holds exactly the bytes of ``source``."""
+    if not filecmp.cmp(path, source, shallow=False):
+        raise ConversionError(f'{path}: differs from its source {source}')
+
+
+def check_converted(image_path, label_path, num_classes, label_size,
+                    image_size=None):
+    """Raise unless a finished item's outputs decode fully and fit.
+
+    Args:
+        image_path (str): The converted image, or None to leave it out
+            (checked otherwise, e.g. with :func:`check_copy`).
+        label_path (str): The converted label map.
+        num_classes (int): Label values must be below it (or 255).
+        label_size (tuple[int, int]): Expected (height, width) of the label.
+        image_size (tuple[int, int], optional): Expected size of the image.
+            Default: ``label_size``.
+    """
+    label = decode_image(read_bytes(label_path, 'label'), label_path)
+    check_single_channel(label, label_path, 'label')
+    check_label_values(label, num_classes, label_path)
+    checks = [(label_path, label, label_size)]
+    if image_path is not None:
+        image = decode_image(read_bytes(image_path, 'image'), image_path)
+        if image.ndim != 3:
+            raise ConversionError(f'{image_path}: not a colour image')
+        checks.append((image_path, image, image_size or label_size))
+    for path, array, (height, width) in checks:
+        if array.shape[:2] != (height, width):
+            raise ConversionError(
+                f'{path}: size {array.shape[1]}x{array.shape[0]}, expected '
+                f'{width}x{height}')
 
 
 def check_label_values(label, num_classes, path, ignore_index=255):
@@ -204,7 +286,7 @@ def run_items(worker, tasks, nproc):
     return mmcv.track_progress(worker, tasks)
 
 
-def convert_item(name, out_dir, build):
+def convert_item(name, out_dir, build, check):
     """Shared body of the per-item workers.
 
     Args:
@@ -212,20 +294,31 @@ def convert_item(name, out_dir, build):
         out_dir (str): Output root.
         build (callable): ``() -> (jpg_bytes, png_bytes)``; raises
             :class:`ConversionError` on bad input.
+        check (callable): ``(image_path, label_path) -> None``; raises
+            :class:`ConversionError` when finished outputs are not what
+            ``build`` would write (see :func:`check_converted`).
 
     Returns:
-        ItemResult: skipped when both outputs exist, rejected (with the
-        reason) on bad input, written otherwise.
+        ItemResult: skipped when both outputs exist and pass ``check``,
+        rejected (with the reason) on bad input, redone (with the check's
+        reason) when they failed it, written otherwise.
     """
-    if is_done(out_dir, name):
-        return ItemResult(name, 'skipped')
+    image_path, label_path = output_paths(out_dir, name)
+    redo_reason = ''
+    if osp.isfile(image_path) and osp.isfile(label_path):
+        try:
+            check(image_path, label_path)
+            return ItemResult(name, 'skipped')
+        except ConversionError as error:
+            redo_reason = str(error)
     try:
         image_bytes, label_bytes = build()
     except ConversionError as error:
         return ItemResult(name, 'rejected', str(error))
-    image_path, label_path = output_paths(out_dir, name)
     atomic_write_bytes(label_path, label_bytes)
     atomic_write_bytes(image_path, image_bytes)
+    if redo_reason:
+        return ItemResult(name, 'redone', redo_reason)
     return ItemResult(name, 'written')
 
 

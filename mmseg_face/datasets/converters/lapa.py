@@ -12,10 +12,10 @@ from functools import partial
 
 from ..lapa import ELEVEN_CLASSES
 from .common import (SPLITS, ConversionError, ConversionSummary, ItemResult,
-                     check_label_values, check_same_size,
+                     check_copy, check_label_values, check_same_size,
                      check_single_channel, check_unique, convert_item,
-                     decode_image, prepare_output, read_bytes, run_items,
-                     write_splits)
+                     decode_image, read_bytes, run_items, write_splits)
+from .output_folder import claim_dataset_output
 
 NUM_CLASSES = len(ELEVEN_CLASSES)
 
@@ -26,9 +26,13 @@ def _names(folder, suffix):
         for path in glob.glob(osp.join(folder, f'*{suffix}')))
 
 
+def _source_paths(root, split, name):
+    return (osp.join(root, split, 'images', f'{name}.jpg'),
+            osp.join(root, split, 'labels', f'{name}.png'))
+
+
 def _build_item(root, split, name):
-    image_path = osp.join(root, split, 'images', f'{name}.jpg')
-    label_path = osp.join(root, split, 'labels', f'{name}.png')
+    image_path, label_path = _source_paths(root, split, name)
     image_bytes = read_bytes(image_path, 'image')
     label_bytes = read_bytes(label_path, 'label')
     image = decode_image(image_bytes, image_path)
@@ -40,28 +44,39 @@ def _build_item(root, split, name):
     return image_bytes, label_bytes
 
 
+def _check_item(root, split, name, image_path, label_path):
+    # Outputs are copies, so comparing bytes is exact and needs no decoding.
+    for path, source in zip((image_path, label_path),
+                            _source_paths(root, split, name)):
+        check_copy(path, source)
+
+
 def _convert_one(task):
     root, out_dir, split, name = task
-    return convert_item(name, out_dir, partial(_build_item, root, split,
-                                               name))
+    return convert_item(name, out_dir,
+                        partial(_build_item, root, split, name),
+                        partial(_check_item, root, split, name))
 
 
-def convert_lapa(root, out_dir, nproc=1):
+def convert_lapa(root, out_dir, nproc=1, overwrite=False):
     """Check and copy a LaPa release into the layout of the datasets.
 
     Args:
         root (str): The ``LaPa`` folder with ``train``, ``val``, ``test``.
         out_dir (str): Output root.
         nproc (int): Worker processes. Default: 1.
+        overwrite (bool): Replace an earlier conversion in ``out_dir``
+            instead of refusing when it differs. Default: False.
 
     Returns:
-        ConversionSummary: Written, skipped and rejected items (a label
-        without an image is rejected too) and split sizes (18,176 / 2,000 /
-        2,000 on the full release).
+        ConversionSummary: Written, redone, skipped and rejected items (a
+        label without an image is rejected too) and split sizes (18,176 /
+        2,000 / 2,000 on the full release).
 
     Raises:
-        ConversionError: If a split's ``images`` folder is missing or a name
-            occurs in two splits.
+        ConversionError: If a split's ``images`` folder is missing, a name
+            occurs in two splits, or ``out_dir`` is unusable (see
+            :func:`claim_output`).
     """
     split_names = {}
     orphan_labels = []
@@ -80,10 +95,12 @@ def convert_lapa(root, out_dir, nproc=1):
         ]
     check_unique([n for names in split_names.values() for n in names],
                  f'{root} (names across splits)')
-    prepare_output(out_dir)
     tasks = [(root, out_dir, split, name)
              for split, names in split_names.items() for name in names]
-    summary = ConversionSummary.from_results(
-        run_items(_convert_one, tasks, nproc) + orphan_labels)
-    write_splits(out_dir, split_names, summary)
+    with claim_dataset_output(out_dir, 'lapa', {}, root,
+                              overwrite) as removed:
+        summary = ConversionSummary.from_results(
+            run_items(_convert_one, tasks, nproc) + orphan_labels)
+        summary.removed = removed
+        write_splits(out_dir, split_names, summary)
     return summary
