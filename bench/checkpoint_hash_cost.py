@@ -5,10 +5,11 @@ Saves and loads a checkpoint of about ``--megabytes`` MB of float32 weights
 CPU, ``--repeats`` times each, and prints the median of each step:
 
 * hashing alone (:func:`mmseg_face.utils.checkpoint.content_hash`);
-* saving with mmcv's own ``save_checkpoint`` (in place, no hash) and with
+* saving with mmcv's own ``save_checkpoint`` (in place, no hash), the same
+  followed by an fsync (what waiting for the disk costs), and with
   mmseg_face's (hash into the meta, temporary file, fsync, rename);
 * loading with ``torch.load(weights_only=True)`` (no checks) and with
-  :func:`~mmseg_face.utils.checkpoint.read_checkpoint` (format checks,
+  :func:`~mmseg_face.utils.checkpoint.load_from_local` (format checks,
   weights-only, hash verified).
 
 Example::
@@ -16,6 +17,7 @@ Example::
     python bench/checkpoint_hash_cost.py --megabytes 100 --repeats 5
 """
 import argparse
+import os
 import os.path as osp
 import statistics
 import tempfile
@@ -26,7 +28,7 @@ import torch.nn as nn
 
 import mmseg_face  # noqa: F401  (compat patches)
 from mmseg_face.utils.checkpoint import (content_hash, mmcv_save_checkpoint,
-                                         read_checkpoint, save_checkpoint)
+                                         load_from_local, save_checkpoint)
 
 
 def parse_args():
@@ -63,6 +65,12 @@ def median_seconds(step, repeats):
     return statistics.median(times)
 
 
+def save_and_sync(model, filename, optimizer):
+    mmcv_save_checkpoint(model, filename, optimizer)
+    with open(filename, 'rb+') as f:
+        os.fsync(f.fileno())
+
+
 def main():
     args = parse_args()
     torch.manual_seed(0)
@@ -72,23 +80,26 @@ def main():
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         model(torch.ones(1, 1024)).sum().backward()
         optimizer.step()
+    saved = [model.state_dict(), optimizer.state_dict() if optimizer else {}]
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         plain = osp.join(folder, 'plain.pth')
         checked = osp.join(folder, 'checked.pth')
         rows = [
-            ('hash the state dict', median_seconds(
-                lambda: content_hash(model.state_dict()), args.repeats)),
+            ('hash what is saved', median_seconds(
+                lambda: content_hash(saved), args.repeats)),
             ("save: mmcv's save_checkpoint", median_seconds(
                 lambda: mmcv_save_checkpoint(model, plain, optimizer),
                 args.repeats)),
+            ("save: mmcv's save_checkpoint + fsync", median_seconds(
+                lambda: save_and_sync(model, plain, optimizer), args.repeats)),
             ('save: hashed, atomic (ours)', median_seconds(
                 lambda: save_checkpoint(model, checked, optimizer),
                 args.repeats)),
             ('load: torch.load, no checks', median_seconds(
                 lambda: torch.load(checked, weights_only=True),
                 args.repeats)),
-            ('load: read_checkpoint, hash checked (ours)', median_seconds(
-                lambda: read_checkpoint(checked), args.repeats)),
+            ('load: load_from_local, hash checked (ours)', median_seconds(
+                lambda: load_from_local(checked), args.repeats)),
         ]
         size_mb = osp.getsize(checked) / 2**20
     print(f'checkpoint of {size_mb:.0f} MB '

@@ -247,15 +247,15 @@ def patch_checkpoint_loading():
     meta (e.g. the ``save_best`` score) fail to load. weights_only stays on;
     only numpy scalars, arrays and dtypes are allowed besides what torch
     allows itself. Local files go through
-    :func:`mmseg_face.utils.checkpoint.read_checkpoint`: an empty,
+    :func:`mmseg_face.utils.checkpoint.load_from_local`: an empty,
     truncated or non-checkpoint file, an object outside the allowlist
     (:class:`UnsafeCheckpointError`) and tensors that differ from the
     content hash of the meta each raise an error naming the file.
     """
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
-    mmcv_checkpoint.load_from_local = checkpoint_io.read_checkpoint
+    mmcv_checkpoint.load_from_local = checkpoint_io.load_from_local
     mmcv_checkpoint.CheckpointLoader.register_scheme(
-        prefixes='', loader=checkpoint_io.read_checkpoint, force=True)
+        prefixes='', loader=checkpoint_io.load_from_local, force=True)
 
 
 @_once

@@ -26,7 +26,8 @@ CONTENT_HASH_KEY = 'content_hash'
 # How many key names an error lists per kind of mismatch.
 LISTED_KEYS = 3
 # Temporary files are ``.<name>.<host>.<pid>.partial`` next to the target.
-_PARTIAL = re.compile(r'^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.partial$')
+_PARTIAL = re.compile(
+    r'^\.(?P<name>.+)\.(?P<host>[^.]+)\.(?P<pid>\d+)\.partial$')
 
 
 class CheckpointError(RuntimeError):
@@ -160,6 +161,10 @@ def _is_alive(pid):
     return True
 
 
+def _host():
+    return socket.gethostname().replace('.', '_')
+
+
 def remove_stale_partials(folder):
     """Delete the temporary files that dead processes of this host left.
 
@@ -169,7 +174,7 @@ def remove_stale_partials(folder):
     Returns:
         list[str]: The deleted files.
     """
-    host = socket.gethostname().replace('.', '_')
+    host = _host()
     removed = []
     for name in os.listdir(folder or '.'):
         match = _PARTIAL.match(name)
@@ -196,8 +201,7 @@ def write_atomically(filename, write):
     folder, name = osp.split(osp.abspath(filename))
     os.makedirs(folder, exist_ok=True)
     remove_stale_partials(folder)
-    host = socket.gethostname().replace('.', '_')
-    partial = osp.join(folder, f'.{name}.{host}.{os.getpid()}.partial')
+    partial = osp.join(folder, f'.{name}.{_host()}.{os.getpid()}.partial')
     try:
         write(partial)
         with open(partial, 'rb+') as f:
@@ -249,7 +253,7 @@ def save_checkpoint(model, filename, optimizer=None, meta=None,
 
 
 def save_weights(state_dict, filename, meta=None):
-    """Save converted weights as ``{'state_dict', 'meta'}``, hashed, atomically.
+    """Save weights as ``{'state_dict', 'meta'}``, hashed and atomically.
 
     Args:
         state_dict (dict): Tensors by key.
@@ -290,8 +294,10 @@ def _require_dict(checkpoint, filename):
                               ', not a dict of weights')
 
 
-def read_checkpoint(filename, map_location=None):
+def load_from_local(filename, map_location=None):
     """Load a local checkpoint with ``weights_only=True`` and check its hash.
+
+    Named as mmcv's local loader, whose name mmcv's log line shows.
 
     Args:
         filename (str): The file (``~`` is expanded).
@@ -315,7 +321,8 @@ def read_checkpoint(filename, map_location=None):
         checkpoint = torch.load(filename, map_location=map_location,
                                 weights_only=True)
     except pickle.UnpicklingError as error:
-        disallowed = re.search(r'Unsupported global: GLOBAL (\S+)', str(error))
+        disallowed = re.search(r'Unsupported global: GLOBAL (\S+)',
+                               str(error))
         if disallowed:
             raise UnsafeCheckpointError(
                 filename, f'refused by weights-only loading: it holds a '
@@ -405,7 +412,7 @@ def load_fitting_checkpoint(model, filename, map_location=None, *,
         CheckpointMismatchError: If the weights do not fit (nothing is
             loaded then).
         CheckpointError: If the file is unusable (see
-            :func:`read_checkpoint`).
+            :func:`load_from_local`).
     """
     checkpoint, state_dict = _load_weights(filename, map_location, logger)
     check_fit(model, state_dict, filename, allow_mismatch)

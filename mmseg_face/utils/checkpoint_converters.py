@@ -64,5 +64,6 @@ def deep_stem_resnet_config(state_dict):
                 (block is Bottleneck) == bottleneck:
             return dict(type='ResNet', depth=depth, deep_stem=True,
                         stem_channels=128, style='pytorch')
+    depths = ', '.join(map(str, ResNet.arch_settings))
     raise ValueError(f'layer1-4 hold {blocks} blocks, which no ResNet depth '
-                     f'of mmseg has ({", ".join(map(str, ResNet.arch_settings))})')
+                     f'of mmseg has ({depths})')

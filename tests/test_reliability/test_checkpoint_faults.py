@@ -19,7 +19,7 @@ import mmseg_face  # noqa: F401  (patches)
 from mmseg_face.utils.checkpoint import (CONTENT_HASH_KEY, CheckpointError,
                                          CheckpointMismatchError,
                                          UnsafeCheckpointError,
-                                         read_checkpoint, save_checkpoint)
+                                         load_from_local, save_checkpoint)
 from tiny_segmentation import make_tiny_dataset, write_tiny_config
 from tool_output import assert_one_error_line
 
@@ -150,21 +150,41 @@ def test_unsafe_checkpoint_is_an_unpickling_error_naming_the_object(tmp_path):
     assert f'holds a {__name__}.Payload object' in str(error.value)
 
 
-def test_face_parser_refuses_weights_of_other_class_count(tmp_path):
+def _tiny_face_checkpoint_of_11_classes(path):
     from face_api_helpers import TINY_CONFIG
-
-    from mmseg_face.apis import FaceParser
     cfg = Config.fromfile(TINY_CONFIG)
     cfg.model.decode_head.num_classes = 11
-    path = str(tmp_path / 'lapa_classes.pth')
     save_checkpoint(build_segmentor(cfg.model), path)
+    return TINY_CONFIG, path
+
+
+def test_face_parser_refuses_weights_of_other_class_count(tmp_path):
+    from mmseg_face.apis import FaceParser
+    config, path = _tiny_face_checkpoint_of_11_classes(
+        str(tmp_path / 'lapa_classes.pth'))
     with pytest.raises(CheckpointMismatchError) as error:
-        FaceParser(TINY_CONFIG, path, optimize=False)
+        FaceParser(config, path, optimize=False)
     assert error.value.filename == path
     assert not error.value.missing and not error.value.unexpected
     assert [key for key, _, _ in error.value.mismatched] == [
         'decode_head.conv_seg.weight', 'decode_head.conv_seg.bias']
     assert error.value.mismatched[1][1:] == ((11, ), (19, ))
+
+
+def test_parse_faces_refuses_weights_of_other_class_count(run_tool,
+                                                          tmp_path):
+    import cv2
+    from face_api_helpers import draw_face
+    config, path = _tiny_face_checkpoint_of_11_classes(
+        str(tmp_path / 'lapa_classes.pth'))
+    image = str(tmp_path / 'face.png')
+    cv2.imwrite(image, draw_face(64))
+    out = tmp_path / 'out'
+    result = run_tool(['python', 'tools/parse_faces.py', config, path, image,
+                       '--out', out])
+    assert_one_error_line(result, path, 'decode_head.conv_seg.weight '
+                          '(11, 16, 1, 1) in the file, (19, 16, 1, 1)')
+    assert not out.exists() or not any(out.iterdir())
 
 
 def test_checkpoint_without_hash_still_loads(tmp_path):
@@ -186,12 +206,12 @@ def test_hash_still_checks_weights_after_optimizer_is_dropped(tmp_path):
                                                         'optimizer'}
     del checkpoint['optimizer']  # as publishing scripts do
     torch.save(checkpoint, path)
-    assert torch.equal(read_checkpoint(path)['state_dict']['weight'],
+    assert torch.equal(load_from_local(path)['state_dict']['weight'],
                        model.weight)
     checkpoint['state_dict']['bias'] += 1
     torch.save(checkpoint, path)
     with pytest.raises(CheckpointError, match="'state_dict' tensors"):
-        read_checkpoint(path)
+        load_from_local(path)
 
 
 # ------------------------------------------------------------------ saving
@@ -287,7 +307,7 @@ def test_train_fine_tunes_with_allowed_mismatch(run_tool, tiny, tmp_path):
         "load_from_allow_mismatch=['decode_head.conv_seg']",
         'runner.max_iters=1', 'optimizer.lr=0', 'lr_config.min_lr=0'])
     assert result.returncode == 0, result.stderr[-3000:]
-    trained = read_checkpoint(str(work_dir / 'iter_1.pth'))['state_dict']
+    trained = load_from_local(str(work_dir / 'iter_1.pth'))['state_dict']
     # lr 0: the loaded backbone is what the one iteration saved
     assert torch.equal(trained['backbone.stem.0.weight'],
                        source.state_dict()['backbone.stem.0.weight'])

@@ -25,12 +25,12 @@ def main():
         from mmseg.models import build_backbone
 
         from mmseg_face.utils.checkpoint import (CheckpointError, check_fit,
-                                                 read_checkpoint, save_weights)
+                                                 load_from_local, save_weights)
         from mmseg_face.utils.checkpoint_converters import (
             convert_ce2p_resnet, deep_stem_resnet_config)
         try:
             state_dict = convert_ce2p_resnet(
-                read_checkpoint(args.src, map_location='cpu'))
+                load_from_local(args.src, map_location='cpu'))
             backbone = deep_stem_resnet_config(state_dict)
         except (KeyError, ValueError) as error:
             raise CheckpointError(args.src, error.args[0]) from error
