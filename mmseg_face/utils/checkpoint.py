@@ -360,13 +360,15 @@ def check_fit(model, state_dict, filename, allow_mismatch=()):
         model (nn.Module): The model (module wrappers are unwrapped).
         state_dict (dict): The weights.
         filename (str): Their file, for the message.
-        allow_mismatch (Sequence[str]): Module names (e.g.
+        allow_mismatch (str | Sequence[str]): Module names (e.g.
             ``'decode_head.conv_seg'``) whose keys may be missing,
             unexpected or of another shape. Default: ().
 
     Raises:
         CheckpointMismatchError: Naming the first keys of each kind.
     """
+    if isinstance(allow_mismatch, str):
+        allow_mismatch = (allow_mismatch, )
     expected = get_state_dict(model)
     missing = [key for key in expected if key not in state_dict
                and not key.endswith('num_batches_tracked')

@@ -314,6 +314,17 @@ def test_train_fine_tunes_with_allowed_mismatch(run_tool, tiny, tmp_path):
     assert trained['decode_head.conv_seg.weight'].shape[0] == 3
 
 
+def test_allowed_mismatch_covers_whole_module_names_only(tiny):
+    from mmseg_face.utils.checkpoint import check_fit
+    _, config, _ = tiny
+    weights = _tiny_model(config, num_classes=5).state_dict()
+    model = _tiny_model(config)
+    check_fit(model, weights, 'five.pth', 'decode_head.conv_seg')
+    with pytest.raises(CheckpointMismatchError) as error:
+        check_fit(model, weights, 'five.pth', ['decode_head.conv'])
+    assert len(error.value.mismatched) == 2
+
+
 # --------------------------------------------------------- model converter
 
 
