@@ -17,6 +17,8 @@ import zipfile
 
 import torch
 from mmcv.runner.checkpoint import get_state_dict, load_state_dict
+# Bound at import, before mmseg_face.compat puts save_checkpoint below in
+# its place.
 from mmcv.runner.checkpoint import save_checkpoint as mmcv_save_checkpoint
 from mmcv.runner.checkpoint import weights_to_cpu
 
@@ -157,7 +159,7 @@ def _is_alive(pid):
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process
     return True
 
 
@@ -170,20 +172,13 @@ def remove_stale_partials(folder):
 
     Args:
         folder (str): Where the checkpoints are written.
-
-    Returns:
-        list[str]: The deleted files.
     """
     host = _host()
-    removed = []
-    for name in os.listdir(folder or '.'):
+    for name in os.listdir(folder):
         match = _PARTIAL.match(name)
         if match and match['host'] == host and \
                 not _is_alive(int(match['pid'])):
-            path = osp.join(folder, name)
-            os.remove(path)
-            removed.append(path)
-    return removed
+            os.remove(osp.join(folder, name))
 
 
 def write_atomically(filename, write):
