@@ -7,8 +7,8 @@ tools import ``mmseg_face`` before they run mmseg's own scripts, so the
 scripts' ``from mmcv.runner import init_dist``-style imports see the patched
 functions.
 """
+import contextlib
 import functools
-import pickle
 import re
 import tempfile
 import warnings
@@ -24,6 +24,9 @@ from mmcv.runner import checkpoint as mmcv_checkpoint
 from mmcv.runner import dist_utils
 from mmcv.utils import digit_version
 
+from .utils import checkpoint as checkpoint_io
+from .utils.checkpoint import UnsafeCheckpointError  # noqa: F401  (API)
+
 _APPLIED = set()
 
 
@@ -37,10 +40,6 @@ def _once(patch):
             _APPLIED.add(patch.__name__)
 
     return wrapper
-
-
-class UnsafeCheckpointError(RuntimeError):
-    """A checkpoint holds objects outside the weights-only allowlist."""
 
 
 def normalize_local_rank_argv(argv):
@@ -240,34 +239,97 @@ def checkpoint_safe_globals():
 
 @_once
 def patch_checkpoint_loading():
-    """Load mmcv/mmseg checkpoints under torch's ``weights_only=True``.
+    """Load mmcv/mmseg checkpoints under torch's ``weights_only=True``, with
+    errors that name the file and say what is wrong.
 
     torch >= 2.6 loads with ``weights_only=True`` by default and mmcv 1.x
     passes nothing, so mmseg checkpoints carrying numpy scalars in their
     meta (e.g. the ``save_best`` score) fail to load. weights_only stays on;
     only numpy scalars, arrays and dtypes are allowed besides what torch
-    allows itself, and any other object makes loading fail with an
-    :class:`UnsafeCheckpointError` naming the file.
+    allows itself. Local files go through
+    :func:`mmseg_face.utils.checkpoint.load_from_local`: an empty,
+    truncated or non-checkpoint file, an object outside the allowlist
+    (:class:`UnsafeCheckpointError`) and tensors that differ from the
+    content hash of the meta each raise an error naming the file.
     """
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
-    original = mmcv_checkpoint.load_from_local
+    mmcv_checkpoint.load_from_local = checkpoint_io.load_from_local
+    mmcv_checkpoint.CheckpointLoader.register_scheme(
+        prefixes='', loader=checkpoint_io.load_from_local, force=True)
+
+
+@_once
+def patch_checkpoint_saving():
+    """Save checkpoints atomically and with a content hash in the meta.
+
+    mmcv writes ``iter_N.pth`` in place and replaces ``latest.pth`` by
+    removing it first, so a kill or a full disk during a save leaves a
+    truncated checkpoint that resuming then picks. A patch rather than a
+    hook: every writer (CheckpointHook, EvalHook's ``save_best``, the
+    runners, user code) ends in these two functions, and a hook would
+    need every config to name it. See
+    :func:`mmseg_face.utils.checkpoint.save_checkpoint`.
+    """
+    import mmcv.runner.epoch_based_runner
+    import mmcv.runner.iter_based_runner
+    for module in (mmcv_checkpoint, mmcv.runner,
+                   mmcv.runner.iter_based_runner,
+                   mmcv.runner.epoch_based_runner):
+        module.save_checkpoint = checkpoint_io.save_checkpoint
+    original_symlink = mmcv.symlink
+
+    @functools.wraps(original_symlink)
+    def symlink(src, dst, overwrite=True, **kwargs):
+        if overwrite and not kwargs:
+            return checkpoint_io.replace_symlink(src, dst)
+        return original_symlink(src, dst, overwrite, **kwargs)
+
+    mmcv.symlink = symlink
+
+
+@_once
+def patch_train_checkpoint_fit():
+    """Refuse ``resume_from``/``load_from`` weights that do not fit, first.
+
+    mmcv loads both non-strictly and only logs missing keys, so another
+    model's checkpoint trains on from random weights. Before training, the
+    file must fit the model, except for the modules named in the config's
+    ``load_from_allow_mismatch`` (e.g. ``['decode_head.conv_seg']`` to
+    fine-tune with another class count), which only ``load_from`` may
+    leave unloaded, as mmcv does.
+    """
+    import mmseg.apis
+    import mmseg.apis.train
+    original = mmseg.apis.train.train_segmentor
 
     @functools.wraps(original)
-    def load_from_local(filename, map_location=None):
-        try:
-            return original(filename, map_location)
-        except pickle.UnpicklingError as error:
-            reason = str(error).strip().splitlines()
-            unsupported = [line for line in reason if 'Unsupported global' in line]
-            detail = (unsupported or reason or ['unpickling failed'])[0].strip()
-            raise UnsafeCheckpointError(
-                f'{filename}: refused by weights-only loading ({detail}); '
-                'it holds objects other than tensors, containers and numpy '
-                'values, so it is not loaded') from error
+    def train_segmentor(model, dataset, cfg, *args, **kwargs):
+        if cfg.get('resume_from'):
+            checkpoint_io.check_checkpoint_fits(model, cfg.resume_from)
+        elif cfg.get('load_from'):
+            checkpoint_io.check_checkpoint_fits(
+                model, cfg.load_from, cfg.get('load_from_allow_mismatch', ()))
+        return original(model, dataset, cfg, *args, **kwargs)
 
-    mmcv_checkpoint.load_from_local = load_from_local
-    mmcv_checkpoint.CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
+    for module in (mmseg.apis.train, mmseg.apis):
+        module.train_segmentor = train_segmentor
+
+
+@contextlib.contextmanager
+def fitting_checkpoints_only():
+    """Make ``mmcv.runner.load_checkpoint`` refuse weights that do not fit.
+
+    mmseg's ``tools/test.py`` loads non-strictly, so another model's
+    checkpoint gives metrics of random weights. Scoped to a block because
+    backbone ``init_cfg`` loads are partial by design (ImageNet weights
+    with a classifier).
+    """
+    original = mmcv.runner.load_checkpoint
+    mmcv.runner.load_checkpoint = checkpoint_io.load_fitting_checkpoint
+    try:
+        yield
+    finally:
+        mmcv.runner.load_checkpoint = original
 
 
 def apply_all():
@@ -278,3 +340,5 @@ def apply_all():
     patch_iter_runner_resume()
     patch_collect_results_cpu()
     patch_checkpoint_loading()
+    patch_checkpoint_saving()
+    patch_train_checkpoint_fit()

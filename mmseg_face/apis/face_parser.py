@@ -5,10 +5,10 @@ from pathlib import Path
 import mmcv
 import numpy as np
 from mmcv.cnn.utils import revert_sync_batchnorm
-from mmcv.runner import load_checkpoint
 from mmseg.apis import inference_segmentor, init_segmentor
 from mmseg.datasets import DATASETS
 
+from ..utils.checkpoint import load_fitting_checkpoint
 from .face_detection import (HaarCascadeFaceDetector, as_face, crop_face,
                              paste_face_labels)
 from .inference_optimization import optimize_for_inference
@@ -114,7 +114,9 @@ class FaceParser:
     Args:
         config (str | mmcv.Config): Model config.
         checkpoint (str, optional): Weights; None keeps the random
-            initialisation. Default: None.
+            initialisation. They must fit the model, or
+            :class:`~mmseg_face.utils.checkpoint.CheckpointMismatchError`
+            names the keys that do not. Default: None.
         device (str): Torch device. Default: 'cpu'.
         batch_size (int): Images per forward pass. Default: 4.
         detector (FaceDetector, optional): Face detector of
@@ -151,7 +153,8 @@ class FaceParser:
         model = revert_sync_batchnorm(model)
         checkpoint_meta = {}
         if checkpoint is not None:
-            loaded = load_checkpoint(model, checkpoint, map_location='cpu')
+            loaded = load_fitting_checkpoint(model, checkpoint,
+                                             map_location='cpu')
             checkpoint_meta = loaded.get('meta', {}) or {}
         classes, palette = _dataset_meta(model.cfg, checkpoint_meta)
         num_classes = model.decode_head.num_classes

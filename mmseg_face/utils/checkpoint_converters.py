@@ -36,3 +36,34 @@ def convert_ce2p_resnet(state_dict):
                            'checkpoint (expected conv1-3, bn1-3, layer1-4, fc)')
         converted[key] = value
     return converted
+
+
+def deep_stem_resnet_config(state_dict):
+    """The mmseg ``ResNet`` config that converted CE2P weights are for.
+
+    The depth follows from the blocks per stage (and the block type: only
+    bottlenecks have ``conv3``), as in ``ResNet.arch_settings``.
+
+    Args:
+        state_dict (dict): Converted keys (``stem.*``, ``layer1-4.*``).
+
+    Returns:
+        dict: Backbone config for ``build_backbone``.
+
+    Raises:
+        ValueError: If the blocks match no ResNet depth.
+    """
+    from mmseg.models.backbones import ResNet
+    from mmseg.models.backbones.resnet import Bottleneck
+    blocks = tuple(
+        len({key.split('.')[1] for key in state_dict
+             if key.startswith(f'layer{stage}.')}) for stage in range(1, 5))
+    bottleneck = 'layer1.0.conv3.weight' in state_dict
+    for depth, (block, stage_blocks) in ResNet.arch_settings.items():
+        if tuple(stage_blocks) == blocks and \
+                (block is Bottleneck) == bottleneck:
+            return dict(type='ResNet', depth=depth, deep_stem=True,
+                        stem_channels=128, style='pytorch')
+    depths = ', '.join(map(str, ResNet.arch_settings))
+    raise ValueError(f'layer1-4 hold {blocks} blocks, which no ResNet depth '
+                     f'of mmseg has ({depths})')

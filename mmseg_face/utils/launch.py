@@ -8,7 +8,8 @@ import sys
 
 import mmseg
 
-from mmseg_face.compat import UnsafeCheckpointError, normalize_local_rank_argv
+from mmseg_face.compat import normalize_local_rank_argv
+from mmseg_face.utils.checkpoint import CheckpointError
 
 STOCK_TOOLS_DIR = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools')
 
@@ -25,7 +26,7 @@ def stock_tool_path(name):
 def _user_error_message(error, input_errors=()):
     """A one-line message for errors caused by the command's input, else None."""
     if isinstance(error, (FileNotFoundError, NotADirectoryError,
-                          UnsafeCheckpointError, *input_errors)):
+                          CheckpointError, *input_errors)):
         return str(error)
     if isinstance(error, KeyError) and 'registry' in str(error):
         # mmcv's builders prefix the message with each enclosing class.
@@ -38,8 +39,9 @@ def _user_error_message(error, input_errors=()):
 def exit_on_user_error(prog, input_errors=()):
     """Turn input errors into one ``prog: error: ...`` line and exit code 1.
 
-    Missing files, unsafe checkpoints and unknown registry types always
-    count as input errors; a tool adds its own (e.g. a converter's
+    Missing files, unusable checkpoints (:class:`CheckpointError`: empty,
+    truncated, unsafe, damaged, not fitting the model) and unknown registry
+    types always count as input errors; a tool adds its own (e.g. a converter's
     ``ConversionError``) with ``input_errors``. Set ``MMSEG_FACE_DEBUG=1``
     to see the full traceback instead.
     """

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from tiny_segmentation import make_tiny_dataset, write_tiny_config
+from tool_output import assert_one_error_line as _assert_one_error_line
 
 
 @pytest.fixture(scope='module')
@@ -11,15 +12,6 @@ def tiny(tmp_path_factory):
     make_tiny_dataset(str(root / 'data'), num_train=2, num_val=1)
     config = write_tiny_config(str(root / 'tiny.py'), str(root / 'data'))
     return root, config
-
-
-def _assert_one_error_line(result, *fragments):
-    assert result.returncode == 1, result.stderr[-3000:]
-    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
-    errors = [line for line in result.stderr.splitlines() if 'error:' in line]
-    assert len(errors) == 1, result.stderr[-3000:]
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 def test_missing_config(run_tool):

@@ -2,12 +2,11 @@
 
 Usage: ``python tools/model_converters/ce2p_resnet.py
 snapshots/resnet101-imagenet.pth pretrain/resnet101_deepstem128_imagenet.pth``
+
+The output holds ``state_dict`` and a ``meta`` with its content hash, and is
+written only if it fits mmseg's deep-stem ResNet of the source's depth.
 """
 import argparse
-import os
-import os.path as osp
-
-import torch
 
 
 def parse_args():
@@ -21,18 +20,24 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmseg_face.utils.checkpoint_converters import convert_ce2p_resnet
     from mmseg_face.utils.launch import exit_on_user_error
     with exit_on_user_error('tools/model_converters/ce2p_resnet.py'):
-        import mmseg_face  # noqa: F401  (weights-only loading allowlist)
-        if not osp.isfile(args.src):
-            raise FileNotFoundError(f'checkpoint not found: {args.src}')
-        state_dict = convert_ce2p_resnet(
-            torch.load(args.src, map_location='cpu'))
-        os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-        torch.save(state_dict, args.dst + '.tmp')
-        os.replace(args.dst + '.tmp', args.dst)
-        print(f'wrote {len(state_dict)} tensors to {args.dst}')
+        from mmseg.models import build_backbone
+
+        from mmseg_face.utils.checkpoint import (CheckpointError, check_fit,
+                                                 load_from_local, save_weights)
+        from mmseg_face.utils.checkpoint_converters import (
+            convert_ce2p_resnet, deep_stem_resnet_config)
+        try:
+            state_dict = convert_ce2p_resnet(
+                load_from_local(args.src, map_location='cpu'))
+            backbone = deep_stem_resnet_config(state_dict)
+        except (KeyError, ValueError) as error:
+            raise CheckpointError(args.src, error.args[0]) from error
+        check_fit(build_backbone(backbone), state_dict, args.src)
+        save_weights(state_dict, args.dst, meta=dict(backbone=backbone))
+        print(f'wrote {len(state_dict)} tensors for ResNet-'
+              f'{backbone["depth"]} to {args.dst}')
 
 
 if __name__ == '__main__':
