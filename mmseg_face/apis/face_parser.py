@@ -1,4 +1,6 @@
 """High-level face-parsing API over mmseg's ``init_segmentor`` machinery."""
+import os
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -6,9 +8,11 @@ import mmcv
 import numpy as np
 from mmcv.cnn.utils import revert_sync_batchnorm
 from mmcv.runner import load_checkpoint
-from mmseg.apis import inference_segmentor, init_segmentor
+from PIL import Image
+from mmseg.apis import init_segmentor
 from mmseg.datasets import DATASETS
 
+from .banded_inference import predict_labels
 from .face_detection import (HaarCascadeFaceDetector, as_face, crop_face,
                              paste_face_labels)
 from .inference_optimization import optimize_for_inference
@@ -27,6 +31,35 @@ class ImageReadError(ValueError):
         super().__init__(f'{path}: {reason}')
         self.path = path
         self.reason = reason
+
+
+def _decode_pixel_limit():
+    """OpenCV's pixel limit for decoding, which its environment variable
+    sets (read once, when OpenCV loads)."""
+    return int(os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS', 1 << 30))
+
+
+def _oversize_reason(path):
+    """Why ``path`` failed to decode if it is too large, else None.
+
+    Only the header is read, to explain OpenCV's refusal (its own message is
+    an assertion on an internal constant, without the size).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as error:
+        return f'image too large to decode ({error})'
+    except Exception:  # noqa: B902 (not an image Pillow knows: no size)
+        return None
+    limit = _decode_pixel_limit()
+    if width * height <= limit:
+        return None
+    return (f'{width}x{height} image ({width * height:,} pixels) exceeds '
+            f'the decoding limit of {limit:,} pixels (raise it with the '
+            f'environment variable OPENCV_IO_MAX_IMAGE_PIXELS)')
 
 
 def load_bgr_image(img):
@@ -48,10 +81,12 @@ def load_bgr_image(img):
         try:
             array = mmcv.imread(path)
         except Exception as error:
-            raise ImageReadError(path, f'cannot read image ({error})') \
-                from error
+            raise ImageReadError(
+                path, _oversize_reason(path) or
+                f'cannot read image ({str(error).strip()})') from error
         if array is None:
-            raise ImageReadError(path, 'not a readable image file')
+            raise ImageReadError(
+                path, _oversize_reason(path) or 'not a readable image file')
         return array
     if not isinstance(img, np.ndarray):
         raise TypeError(f'an image must be a path or a numpy array, got '
@@ -279,8 +314,8 @@ class FaceParser:
         for indices in groups.values():
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start:start + self.batch_size]
-                results = inference_segmentor(self.model,
-                                              [images[i] for i in chunk])
+                results = predict_labels(self.model,
+                                         [images[i] for i in chunk])
                 for index, result in zip(chunk, results):
-                    labels[index] = np.asarray(result).astype(np.uint8)
+                    labels[index] = result
         return labels
