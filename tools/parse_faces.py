@@ -72,8 +72,11 @@ def main():
     with exit_on_user_error('tools/parse_faces.py',
                             input_errors=input_errors):
         # Everything the arguments name is checked before the model loads.
-        if not osp.exists(args.input):
-            raise FileNotFoundError(f'input {args.input} does not exist')
+        for what, path in (('config', args.config),
+                           ('checkpoint', args.checkpoint),
+                           ('input', args.input)):
+            if not osp.exists(path):
+                raise FileNotFoundError(f'{what} {path} does not exist')
         try:
             device = torch.device(args.device)
         except RuntimeError as error:
