@@ -1,5 +1,6 @@
 """High-level face-parsing API over mmseg's ``init_segmentor`` machinery."""
 import os
+import re
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -45,21 +46,27 @@ def _oversize_reason(path):
     Only the header is read, to explain OpenCV's refusal (its own message is
     an assertion on an internal constant, without the size).
     """
+    limit = _decode_pixel_limit()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
+        size = f'{width}x{height} image ({width * height:,} pixels)'
+        pixels = width * height
     except Image.DecompressionBombError as error:
-        return f'image too large to decode ({error})'
+        # Pillow's own, lower limit: its message holds the pixel count.
+        counted = re.search(r'\((\d+) pixels\)', str(error))
+        if counted is None:
+            return None
+        pixels = int(counted.group(1))
+        size = f'image of {pixels:,} pixels'
     except Exception:  # noqa: B902 (not an image Pillow knows: no size)
         return None
-    limit = _decode_pixel_limit()
-    if width * height <= limit:
+    if pixels <= limit:
         return None
-    return (f'{width}x{height} image ({width * height:,} pixels) exceeds '
-            f'the decoding limit of {limit:,} pixels (raise it with the '
-            f'environment variable OPENCV_IO_MAX_IMAGE_PIXELS)')
+    return (f'{size} exceeds the decoding limit of {limit:,} pixels (raise '
+            f'it with the environment variable OPENCV_IO_MAX_IMAGE_PIXELS)')
 
 
 def load_bgr_image(img):

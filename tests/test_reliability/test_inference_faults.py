@@ -168,6 +168,35 @@ def test_oversized_png_is_named_and_the_folder_goes_on(
         f'variable OPENCV_IO_MAX_IMAGE_PIXELS)'
     ]
     assert files_under(out / 'labels') == ['small.png']
+    single = run_tool(['python', 'tools/parse_faces.py', TINY_CONFIG,
+                       tiny_checkpoint, src / 'big.png', '--out',
+                       tmp_path / 'single'],
+                      OPENCV_IO_MAX_IMAGE_PIXELS='2000')
+    assert single.returncode == 1 and 'Traceback' not in single.stderr
+    assert failed[0] in single.stdout.splitlines()
+    assert files_under(tmp_path / 'single') == []
+
+
+def test_image_beyond_pillows_header_limit_is_still_sized(monkeypatch,
+                                                          tmp_path):
+    from PIL import Image
+
+    import mmseg_face.apis.face_parser as face_parser_module
+    path = tmp_path / 'bomb.png'
+    cv2.imwrite(str(path), smooth_image(60, 80, 1))
+    # Pillow refuses the header above twice its limit; OpenCV refused the
+    # decode (simulated: its limit is read once, when it loads).
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)
+    monkeypatch.setattr(face_parser_module.mmcv, 'imread', lambda _: None)
+    monkeypatch.setenv('OPENCV_IO_MAX_IMAGE_PIXELS', '3000')
+
+    with pytest.raises(face_parser_module.ImageReadError) as error:
+        face_parser_module.load_bgr_image(path)
+
+    assert str(error.value) == (
+        f'{path}: image of 4,800 pixels exceeds the decoding limit of 3,000 '
+        f'pixels (raise it with the environment variable '
+        f'OPENCV_IO_MAX_IMAGE_PIXELS)')
 
 
 # ---- command-line arguments, checked before any work ----------------------
