@@ -21,7 +21,8 @@ import cv2
 import mmcv
 import torch
 
-from mmseg_face.utils.atomic_io import write_files_atomically
+from mmseg_face.utils.atomic_io import (remove_stale_temporaries,
+                                        write_files_atomically)
 from .face_detection import as_face
 from .face_parser import ImageReadError, load_bgr_image
 from .visualization import class_masks, render_overlay, resolve_class_ids
@@ -148,7 +149,7 @@ def _encode_png(path, img):
 
 def _make_out_dirs(out_dir, masks):
     """Create the output folders before any work, naming the one that
-    cannot be created."""
+    cannot be created, and remove what killed runs left half-written."""
     folders = [out_dir, osp.join(out_dir, 'labels'),
                osp.join(out_dir, 'overlays')]
     folders += [osp.join(out_dir, 'masks', name) for name in masks]
@@ -161,6 +162,7 @@ def _make_out_dirs(out_dir, masks):
                 f'{error.strerror or error}') from error
         if not os.access(folder, os.W_OK):
             raise OutputWriteError(f'output folder {folder} is not writable')
+        remove_stale_temporaries(folder)
 
 
 def parse_to_dir(parser,

@@ -430,3 +430,23 @@ def test_full_disk_stops_with_one_line_and_nothing_half_written(
     label = cv2.imread(str(out / 'labels/f0.png'), cv2.IMREAD_UNCHANGED)
     assert label.shape == (40, 48)
     assert cv2.imread(str(out / 'overlays/f0.png')).shape == (40, 48, 3)
+
+
+def test_temporaries_of_killed_runs_are_removed_and_live_ones_kept(
+        monkeypatch, tmp_path, faces, tiny_checkpoint):
+    dead_pid = 2 ** 22 + 1  # above Linux's largest pid_max: never running
+    labels = tmp_path / 'out' / 'labels'
+    labels.mkdir(parents=True)
+    killed = labels / f'.f0.png.{dead_pid}.tmp'
+    killed.write_bytes(b'half a PNG')
+    running = labels / f'.f0.png.{os.getppid()}.tmp'
+    running.write_bytes(b'another run is writing this')
+
+    status = run_script(monkeypatch, 'parse_faces.py', TINY_CONFIG,
+                        tiny_checkpoint, faces, '--out', tmp_path / 'out')
+
+    assert status == 0
+    assert not killed.exists()
+    assert running.read_bytes() == b'another run is writing this'
+    assert files_under(labels) == [running.name, 'f0.png', 'f1.png',
+                                   'f2.png']
