@@ -16,6 +16,6 @@ __all__ = [
     'ImageReadError', 'load_bgr_image', 'OutputWriteError', 'ParseInputError',
     'ParseSummary', 'check_boxes', 'load_boxes', 'parse_to_dir',
     'InferenceOptimizationError', 'optimize_for_inference',
-    'OnnxExportError', 'OnnxMismatchError', 'export_onnx', 'verify_onnx', 'class_masks',
-    'colorize_labels', 'render_overlay', 'resolve_class_ids'
+    'OnnxExportError', 'OnnxMismatchError', 'export_onnx', 'verify_onnx',
+    'class_masks', 'colorize_labels', 'render_overlay', 'resolve_class_ids'
 ]

@@ -23,7 +23,7 @@ import torch
 
 from mmseg_face.utils.atomic_io import (remove_stale_temporaries,
                                         write_files_atomically)
-from .face_detection import as_face
+from .face_detection import Face, as_face
 from .face_parser import ImageReadError, load_bgr_image
 from .visualization import class_masks, render_overlay, resolve_class_ids
 
@@ -175,7 +175,9 @@ def parse_to_dir(parser,
                  show_progress=True):
     """Parse an image, a folder of images or a video and write the results.
 
-    Unreadable inputs are skipped and recorded in the summary.
+    Unreadable inputs, boxes lying outside their image and images that run
+    out of memory are skipped and recorded in the summary; everything the
+    arguments name is checked before the first image is parsed.
 
     Args:
         parser (FaceParser): The parser.
@@ -197,6 +199,13 @@ def parse_to_dir(parser,
 
     Returns:
         ParseSummary: What was written and what failed.
+
+    Raises:
+        ParseInputError: Malformed boxes, unknown mask classes or an opacity
+            outside ``(0, 1]``.
+        OutputWriteError: An output folder cannot be created or written, or
+            a write fails (a full disk): the run stops, and every output of
+            an image is written all or none.
     """
     source = Path(source)
     if not source.exists():
@@ -257,9 +266,11 @@ def parse_to_dir(parser,
 
 
 def _check_box(box):
-    """A :class:`Face` from one ``[x1, y1, x2, y2]`` entry, or ValueError."""
-    if hasattr(box, 'box'):  # already a Face
-        box = box.box
+    """A :class:`Face` from one ``[x1, y1, x2, y2]`` entry (or a Face,
+    kept with its eyes), or ValueError."""
+    face = box if isinstance(box, Face) else None
+    if face is not None:
+        box = face.box
     if isinstance(box, (str, bytes)) or not hasattr(box, '__len__') or \
             len(box) != 4 or not all(
                 isinstance(v, Real) and not isinstance(v, bool) for v in box):
@@ -267,7 +278,7 @@ def _check_box(box):
                          f'{box!r}')
     if not all(math.isfinite(v) for v in box):
         raise ValueError(f'box {list(box)} has a non-finite coordinate')
-    return as_face(box)
+    return face or as_face(box)
 
 
 def check_boxes(boxes):
@@ -292,13 +303,13 @@ def check_boxes(boxes):
         if not isinstance(image_boxes, (list, tuple)):
             raise ParseInputError(f'boxes of {key!r} must be a list of boxes, '
                                   f'got {image_boxes!r}')
+        checked[key] = []
         for index, box in enumerate(image_boxes):
             try:
-                _check_box(box)
+                checked[key].append(_check_box(box))
             except (TypeError, ValueError) as error:
                 raise ParseInputError(
                     f'box {index} of {key!r}: {error}') from error
-        checked[key] = [_check_box(box) for box in image_boxes]
     return checked
 
 
