@@ -145,7 +145,10 @@ class FaceParser:
     The model is built with mmseg's ``init_segmentor`` (SyncBN reverted to
     BN so that it runs anywhere) and images go through the config's test
     pipeline with ``inference_segmentor``, so resizing, normalisation and
-    test-time options are exactly those of ``tools/test.py``.
+    test-time options are exactly those of ``tools/test.py``. Above about a
+    megapixel per batch the logits are brought to the input size and turned
+    into labels a band of rows at a time (:func:`predict_labels`), so memory
+    stays bounded on large images with the same labels.
 
     Example:
         >>> parser = FaceParser('local_configs/.../cfg.py', 'latest.pth')
