@@ -11,6 +11,8 @@ import argparse
 import torch
 from mmcv import DictAction
 
+from mmseg_face.utils.cli_args import int_at_least
+
 
 def parse_args():
     parser = argparse.ArgumentParser(
@@ -18,13 +20,16 @@ def parse_args():
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', nargs='?', help='optional checkpoint')
     parser.add_argument(
-        '--shape', type=int, nargs=2, action='append', metavar=('H', 'W'),
+        '--shape', type=int_at_least(1), nargs=2, action='append',
+        metavar=('H', 'W'),
         help='input size, repeatable (default 512 512)')
-    parser.add_argument('--batch-size', type=int, nargs='+', default=[1])
+    parser.add_argument(
+        '--batch-size', type=int_at_least(1), nargs='+', default=[1])
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
-    parser.add_argument('--threads', type=int, help='torch CPU threads')
-    parser.add_argument('--warmup', type=int, default=5)
-    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument(
+        '--threads', type=int_at_least(1), help='torch CPU threads')
+    parser.add_argument('--warmup', type=int_at_least(0), default=5)
+    parser.add_argument('--repeats', type=int_at_least(1), default=20)
     parser.add_argument(
         '--optimize', action='store_true',
         help='fold BatchNorm into the convolutions and use channels-last '

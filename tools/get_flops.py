@@ -6,6 +6,7 @@ import argparse
 
 from mmcv import DictAction
 
+from mmseg_face.utils.cli_args import int_at_least
 from mmseg_face.utils.launch import exit_on_user_error
 
 
@@ -14,7 +15,7 @@ def parse_args():
         description='Get the parameters, FLOPs and MACs of a segmentor')
     parser.add_argument('config', help='config file path')
     parser.add_argument(
-        '--shape', type=int, nargs='+', default=[512, 512],
+        '--shape', type=int_at_least(1), nargs='+', default=[512, 512],
         help='input size: H W, or one value for a square input')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,

@@ -16,8 +16,10 @@ skipped; the exit status is 1 when any input failed.
 ``<video stem>_<frame:06d>``).
 """
 import argparse
-import json
+import os.path as osp
 import sys
+
+from mmseg_face.utils.cli_args import finite_float, int_at_least
 
 
 def parse_args():
@@ -39,13 +41,15 @@ def parse_args():
         '--boxes',
         help='JSON file of face boxes per input, used instead of detection')
     parser.add_argument(
-        '--margin', type=float, default=0.5,
+        '--margin', type=finite_float(0), default=0.5,
         help='context around a detected face, fraction of its box per side')
     parser.add_argument('--device', default='cpu', help='torch device')
     parser.add_argument(
-        '--batch-size', type=int, default=4, help='images per forward pass')
+        '--batch-size', type=int_at_least(1), default=4,
+        help='images per forward pass')
     parser.add_argument(
-        '--opacity', type=float, default=0.5, help='overlay opacity (0, 1]')
+        '--opacity', type=finite_float(0, 1, low_inclusive=False),
+        default=0.5, help='overlay opacity, in (0, 1]')
     parser.add_argument(
         '--no-optimize', action='store_true',
         help='run the model as built, without folding BatchNorm into the '
@@ -55,17 +59,33 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmseg_face.apis import (FaceParser, InferenceOptimizationError,
-                                 parse_to_dir)
+    import torch
+
+    from mmseg_face.apis import (FaceParser, ImageReadError,
+                                 InferenceOptimizationError, OutputWriteError,
+                                 ParseInputError, load_boxes, parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
+    input_errors = (InferenceOptimizationError, ParseInputError,
+                    OutputWriteError, ImageReadError)
     with exit_on_user_error('tools/parse_faces.py',
-                            input_errors=(InferenceOptimizationError, )):
-        boxes = None
-        if args.boxes:
-            with open(args.boxes, encoding='utf-8') as f:
-                boxes = json.load(f)
+                            input_errors=input_errors):
+        # Everything the arguments name is checked before the model loads.
+        for what, path in (('config', args.config),
+                           ('checkpoint', args.checkpoint),
+                           ('input', args.input)):
+            if not osp.exists(path):
+                raise FileNotFoundError(f'{what} {path} does not exist')
+        try:
+            device = torch.device(args.device)
+        except RuntimeError as error:
+            raise ParseInputError(f'--device {args.device}: {error}') \
+                from error
+        if device.type == 'cuda' and not torch.cuda.is_available():
+            raise ParseInputError(f'--device {args.device}, but CUDA is not '
+                                  f'available')
+        boxes = load_boxes(args.boxes) if args.boxes else None
         parser = FaceParser(
             args.config,
             args.checkpoint,

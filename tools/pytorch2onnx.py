@@ -13,6 +13,8 @@ the argmax labels agree.
 """
 import argparse
 
+from mmseg_face.utils.cli_args import int_at_least
+
 
 def parse_args():
     parser = argparse.ArgumentParser(
@@ -22,7 +24,7 @@ def parse_args():
         'checkpoint', nargs='?', default=None,
         help='checkpoint file (omit to export random weights)')
     parser.add_argument(
-        '--shape', type=int, nargs='+', default=[512, 512],
+        '--shape', type=int_at_least(1), nargs='+', default=[512, 512],
         help='input size: H W, or one value for a square input')
     parser.add_argument(
         '--dynamic-batch', action='store_true',
@@ -44,11 +46,13 @@ def main():
     args = parse_args()
     shape = tuple((args.shape * 2)[:2])
     import mmseg_face  # noqa: F401  (registers the face models and datasets)
-    from mmseg_face.apis import OnnxMismatchError, export_onnx, verify_onnx
+    from mmseg_face.apis import (OnnxExportError, OnnxMismatchError,
+                                 export_onnx, verify_onnx)
     from mmseg_face.utils.launch import exit_on_user_error
 
-    with exit_on_user_error('tools/pytorch2onnx.py',
-                            input_errors=(OnnxMismatchError, )):
+    with exit_on_user_error(
+            'tools/pytorch2onnx.py',
+            input_errors=(OnnxMismatchError, OnnxExportError)):
         parser = export_onnx(
             args.config,
             args.checkpoint,

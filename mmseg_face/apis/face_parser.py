@@ -1,14 +1,19 @@
 """High-level face-parsing API over mmseg's ``init_segmentor`` machinery."""
+import os
+import re
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
 import mmcv
 import numpy as np
 from mmcv.cnn.utils import revert_sync_batchnorm
-from mmseg.apis import inference_segmentor, init_segmentor
+from PIL import Image
+from mmseg.apis import init_segmentor
 from mmseg.datasets import DATASETS
 
 from ..utils.checkpoint import load_fitting_checkpoint
+from .banded_inference import predict_labels
 from .face_detection import (HaarCascadeFaceDetector, as_face, crop_face,
                              paste_face_labels)
 from .inference_optimization import optimize_for_inference
@@ -27,6 +32,41 @@ class ImageReadError(ValueError):
         super().__init__(f'{path}: {reason}')
         self.path = path
         self.reason = reason
+
+
+def _decode_pixel_limit():
+    """OpenCV's pixel limit for decoding, which its environment variable
+    sets (read once, when OpenCV loads)."""
+    return int(os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS', 1 << 30))
+
+
+def _oversize_reason(path):
+    """Why ``path`` failed to decode if it is too large, else None.
+
+    Only the header is read, to explain OpenCV's refusal (its own message is
+    an assertion on an internal constant, without the size).
+    """
+    limit = _decode_pixel_limit()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+        size = f'{width}x{height} image ({width * height:,} pixels)'
+        pixels = width * height
+    except Image.DecompressionBombError as error:
+        # Pillow's own, lower limit: its message holds the pixel count.
+        counted = re.search(r'\((\d+) pixels\)', str(error))
+        if counted is None:
+            return None
+        pixels = int(counted.group(1))
+        size = f'image of {pixels:,} pixels'
+    except Exception:  # noqa: B902 (not an image Pillow knows: no size)
+        return None
+    if pixels <= limit:
+        return None
+    return (f'{size} exceeds the decoding limit of {limit:,} pixels (raise '
+            f'it with the environment variable OPENCV_IO_MAX_IMAGE_PIXELS)')
 
 
 def load_bgr_image(img):
@@ -48,10 +88,12 @@ def load_bgr_image(img):
         try:
             array = mmcv.imread(path)
         except Exception as error:
-            raise ImageReadError(path, f'cannot read image ({error})') \
-                from error
+            raise ImageReadError(
+                path, _oversize_reason(path) or
+                f'cannot read image ({str(error).strip()})') from error
         if array is None:
-            raise ImageReadError(path, 'not a readable image file')
+            raise ImageReadError(
+                path, _oversize_reason(path) or 'not a readable image file')
         return array
     if not isinstance(img, np.ndarray):
         raise TypeError(f'an image must be a path or a numpy array, got '
@@ -103,7 +145,10 @@ class FaceParser:
     The model is built with mmseg's ``init_segmentor`` (SyncBN reverted to
     BN so that it runs anywhere) and images go through the config's test
     pipeline with ``inference_segmentor``, so resizing, normalisation and
-    test-time options are exactly those of ``tools/test.py``.
+    test-time options are exactly those of ``tools/test.py``. Above about a
+    megapixel per batch the logits are brought to the input size and turned
+    into labels a band of rows at a time (:func:`predict_labels`), so memory
+    stays bounded on large images with the same labels.
 
     Example:
         >>> parser = FaceParser('local_configs/.../cfg.py', 'latest.pth')
@@ -282,8 +327,8 @@ class FaceParser:
         for indices in groups.values():
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start:start + self.batch_size]
-                results = inference_segmentor(self.model,
-                                              [images[i] for i in chunk])
+                results = predict_labels(self.model,
+                                         [images[i] for i in chunk])
                 for index, result in zip(chunk, results):
-                    labels[index] = np.asarray(result).astype(np.uint8)
+                    labels[index] = result
         return labels

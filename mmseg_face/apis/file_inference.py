@@ -9,19 +9,35 @@ Logic behind ``tools/parse_faces.py``. Outputs under ``out_dir``:
 ``<name>`` is the input file's stem, or ``<video stem>_<frame:06d>`` for
 video frames.
 """
+import json
+import math
+import os
 import os.path as osp
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 
 import cv2
 import mmcv
+import torch
 
-from .face_detection import as_face
+from mmseg_face.utils.atomic_io import (remove_stale_temporaries,
+                                        write_files_atomically)
+from .face_detection import Face, as_face
 from .face_parser import ImageReadError, load_bgr_image
 from .visualization import class_masks, render_overlay, resolve_class_ids
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+
+
+class ParseInputError(ValueError):
+    """An argument of :func:`parse_to_dir` (boxes, masks) is unusable."""
+
+
+class OutputWriteError(OSError):
+    """An output file or folder cannot be written (the run stops: a full
+    disk or a read-only folder fails every later file too)."""
 
 
 @dataclass
@@ -124,9 +140,29 @@ def _count_inputs(source, paths):
     return max(count, 0)
 
 
-def _write(path, img):
-    if not mmcv.imwrite(img, path):
-        raise OSError(f'cannot write {path}')
+def _encode_png(path, img):
+    ok, encoded = cv2.imencode('.png', img)
+    if not ok:
+        raise OutputWriteError(f'cannot encode {path} as PNG')
+    return path, encoded.tobytes()
+
+
+def _make_out_dirs(out_dir, masks):
+    """Create the output folders before any work, naming the one that
+    cannot be created, and remove what killed runs left half-written."""
+    folders = [out_dir, osp.join(out_dir, 'labels'),
+               osp.join(out_dir, 'overlays')]
+    folders += [osp.join(out_dir, 'masks', name) for name in masks]
+    for folder in folders:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            raise OutputWriteError(
+                f'cannot create output folder {folder}: '
+                f'{error.strerror or error}') from error
+        if not os.access(folder, os.W_OK):
+            raise OutputWriteError(f'output folder {folder} is not writable')
+        remove_stale_temporaries(folder)
 
 
 def parse_to_dir(parser,
@@ -139,7 +175,9 @@ def parse_to_dir(parser,
                  show_progress=True):
     """Parse an image, a folder of images or a video and write the results.
 
-    Unreadable inputs are skipped and recorded in the summary.
+    Unreadable inputs, boxes lying outside their image and images that run
+    out of memory are skipped and recorded in the summary; everything the
+    arguments name is checked before the first image is parsed.
 
     Args:
         parser (FaceParser): The parser.
@@ -161,13 +199,26 @@ def parse_to_dir(parser,
 
     Returns:
         ParseSummary: What was written and what failed.
+
+    Raises:
+        ParseInputError: Malformed boxes, unknown mask classes or an opacity
+            outside ``(0, 1]``.
+        OutputWriteError: An output folder cannot be created or written, or
+            a write fails (a full disk): the run stops, and every output of
+            an image is written all or none.
     """
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f'input {source} does not exist')
-    resolve_class_ids(parser.classes, masks)
+    try:
+        resolve_class_ids(parser.classes, masks)
+    except ValueError as error:
+        raise ParseInputError(f'masks: {error}') from error
     if boxes is not None:
-        boxes = _check_boxes(boxes)
+        boxes = check_boxes(boxes)
+    if not 0 < opacity <= 1:
+        raise ParseInputError(f'opacity must be in (0, 1], got {opacity}')
+    _make_out_dirs(out_dir, masks)
     summary = ParseSummary(in_the_wild=detect_faces or boxes is not None)
     if source.is_dir():
         paths = _folder_images(source, summary)
@@ -187,10 +238,15 @@ def parse_to_dir(parser,
 
     batch = []
     for name, key, img in items:
-        if img is not None and boxes is not None and not detect_faces \
-                and key not in boxes:
-            summary.failed.append((key, 'no entry in the boxes file'))
-            img = None
+        if img is not None and boxes is not None:
+            if key not in boxes and not detect_faces:
+                summary.failed.append((key, 'no entry in the boxes file'))
+                img = None
+            elif key in boxes:
+                outside = _box_outside(boxes[key], img.shape[:2])
+                if outside is not None:
+                    summary.failed.append((key, outside))
+                    img = None
         if img is None:
             advance()
             continue
@@ -209,39 +265,140 @@ def parse_to_dir(parser,
     return summary
 
 
-def _check_boxes(boxes):
-    """Validate a boxes mapping early, naming the bad entry."""
+def _check_box(box):
+    """A :class:`Face` from one ``[x1, y1, x2, y2]`` entry (or a Face,
+    kept with its eyes), or ValueError."""
+    face = box if isinstance(box, Face) else None
+    if face is not None:
+        box = face.box
+    if isinstance(box, (str, bytes)) or not hasattr(box, '__len__') or \
+            len(box) != 4 or not all(
+                isinstance(v, Real) and not isinstance(v, bool) for v in box):
+        raise ValueError(f'a box is [x1, y1, x2, y2], four numbers, got '
+                         f'{box!r}')
+    if not all(math.isfinite(v) for v in box):
+        raise ValueError(f'box {list(box)} has a non-finite coordinate')
+    return face or as_face(box)
+
+
+def check_boxes(boxes):
+    """Validate a boxes mapping before any work, naming the bad entry.
+
+    Args:
+        boxes (dict): ``{key: [[x1, y1, x2, y2], ...]}`` (or :class:`Face`
+            objects), as :func:`parse_to_dir` takes them.
+
+    Returns:
+        dict[str, list[Face]]: The same boxes as faces.
+
+    Raises:
+        ParseInputError: If the mapping, a list or a box is malformed: not
+            four finite numbers, or ``x2 <= x1`` or ``y2 <= y1``.
+    """
     if not isinstance(boxes, dict):
-        raise TypeError(f'boxes must map file names to lists of boxes, got '
-                        f'{type(boxes).__name__}')
+        raise ParseInputError(f'boxes must map file names to lists of boxes, '
+                              f'got {type(boxes).__name__}')
     checked = {}
     for key, image_boxes in boxes.items():
-        try:
-            checked[key] = [as_face(box) for box in image_boxes]
-        except (TypeError, ValueError) as error:
-            raise ValueError(f'bad boxes for {key!r}: {error}') from error
+        if not isinstance(image_boxes, (list, tuple)):
+            raise ParseInputError(f'boxes of {key!r} must be a list of boxes, '
+                                  f'got {image_boxes!r}')
+        checked[key] = []
+        for index, box in enumerate(image_boxes):
+            try:
+                checked[key].append(_check_box(box))
+            except (TypeError, ValueError) as error:
+                raise ParseInputError(
+                    f'box {index} of {key!r}: {error}') from error
     return checked
 
 
+def load_boxes(path):
+    """Read and validate a ``--boxes`` JSON file (see :func:`check_boxes`).
+
+    Raises:
+        ParseInputError: Naming the file, if it is not UTF-8 JSON or its
+            boxes are malformed.
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            boxes = json.load(f)
+    except UnicodeDecodeError as error:
+        raise ParseInputError(f'{path}: not UTF-8 text (byte {error.start}: '
+                              f'{error.reason})') from error
+    except json.JSONDecodeError as error:
+        raise ParseInputError(f'{path}: not valid JSON ({error})') from error
+    try:
+        return check_boxes(boxes)
+    except ParseInputError as error:
+        raise ParseInputError(f'{path}: {error}') from error
+
+
+def _box_outside(faces, image_hw):
+    """Why a face of ``faces`` cannot be in the image, else None."""
+    height, width = image_hw
+    for face in faces:
+        x1, y1, x2, y2 = face.box
+        if x2 <= 0 or y2 <= 0 or x1 >= width or y1 >= height:
+            return (f'face box {[x1, y1, x2, y2]} lies entirely outside the '
+                    f'{width}x{height} image (boxes are x1, y1, x2, y2 in '
+                    f'pixels)')
+    return None
+
+
+def _is_out_of_memory(error):
+    # torch reports a failed CPU allocation as a RuntimeError.
+    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(error, RuntimeError)
+        and "can't allocate memory" in str(error))
+
+
 def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary):
+    """Parse and write a batch; an image that runs out of memory is retried
+    alone, then recorded as failed, so that it does not end the run."""
     names = [name for name, _, _ in batch]
     images = [img for _, _, img in batch]
-    if summary.in_the_wild:
-        given = [boxes.get(key) for _, key, _ in batch] if boxes else None
-        labels, faces = parser.parse_wild(images, faces=given)
-        for name, image_faces in zip(names, faces):
-            summary.num_faces += len(image_faces)
-            if not image_faces:
-                summary.without_faces.append(name)
-    else:
-        labels = parser.parse(images)
-    for name, img, label in zip(names, images, labels):
-        _write(osp.join(out_dir, 'labels', f'{name}.png'), label)
-        _write(
-            osp.join(out_dir, 'overlays', f'{name}.png'),
-            render_overlay(img, label, parser.palette, opacity))
-        for class_name, mask in class_masks(label, parser.classes,
-                                            masks).items():
-            _write(osp.join(out_dir, 'masks', class_name, f'{name}.png'),
-                   mask)
+    try:
+        if summary.in_the_wild:
+            given = [boxes.get(key) for _, key, _ in batch] if boxes else None
+            labels, faces = parser.parse_wild(images, faces=given)
+        else:
+            labels, faces = parser.parse(images), None
+    except Exception as error:  # noqa: B902 (only memory errors handled)
+        if not _is_out_of_memory(error):
+            raise
+        if len(batch) > 1:
+            for item in batch:
+                _parse_batch(parser, [item], out_dir, masks, boxes, opacity,
+                             summary)
+            return
+        height, width = images[0].shape[:2]
+        summary.failed.append(
+            (batch[0][1], f'out of memory parsing this {width}x{height} '
+             f'image'))
+        return
+    for index, (name, img, label) in enumerate(zip(names, images, labels)):
+        files = [
+            _encode_png(osp.join(out_dir, 'labels', f'{name}.png'), label),
+            _encode_png(
+                osp.join(out_dir, 'overlays', f'{name}.png'),
+                render_overlay(img, label, parser.palette, opacity))
+        ]
+        files += [
+            _encode_png(osp.join(out_dir, 'masks', class_name,
+                                 f'{name}.png'), mask)
+            for class_name, mask in class_masks(label, parser.classes,
+                                                masks).items()
+        ]
+        try:
+            write_files_atomically(files)
+        except OSError as error:
+            raise OutputWriteError(
+                f'cannot write {error.filename}: {error.strerror or error} '
+                f'(nothing of {name} written; {len(summary.written)} '
+                f'image(s) written before)') from error
         summary.written.append(name)
+        if faces is not None:
+            summary.num_faces += len(faces[index])
+            if not faces[index]:
+                summary.without_faces.append(name)

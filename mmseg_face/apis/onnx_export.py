@@ -7,23 +7,57 @@ mean/std already applied, exactly as the config's test pipeline does) to
 resized to the input resolution, before softmax/argmax. The class names,
 palette and normalisation are stored in the model's metadata.
 """
+import contextlib
 import json
 import logging
+import os
+import os.path as osp
 
 import numpy as np
 import torch
 from torch import nn
+from torch.onnx import _constants as onnx_constants
 
+from mmseg_face.utils.atomic_io import temporary_path
 from .face_parser import FaceParser
 
 logger = logging.getLogger(__name__)
 
 MAX_ABS_DIFF = 1e-4
 MIN_ARGMAX_AGREEMENT = 0.999
+# Opset 11 is the first whose Resize has the half-pixel coordinates of
+# bilinear resizing with align_corners=False (older ones shift the logits);
+# the newest is the one torch's TorchScript exporter knows.
+MIN_OPSET = 11
+MAX_OPSET = getattr(onnx_constants, 'ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET', 20)
 
 
 class OnnxMismatchError(RuntimeError):
     """onnxruntime's outputs do not match PyTorch's."""
+
+
+class OnnxExportError(ValueError):
+    """The export cannot run with these settings."""
+
+
+def check_export_settings(output_file, shape, opset_version):
+    """Reject an unusable export before the model is built.
+
+    Raises:
+        OnnxExportError: If ``opset_version`` is outside
+            ``[MIN_OPSET, MAX_OPSET]``, a side of ``shape`` is < 1, or the
+            folder of ``output_file`` does not exist.
+    """
+    if not MIN_OPSET <= opset_version <= MAX_OPSET:
+        raise OnnxExportError(
+            f'opset {opset_version} is not supported: use {MIN_OPSET} to '
+            f'{MAX_OPSET}')
+    if len(shape) != 2 or min(shape) < 1:
+        raise OnnxExportError(f'shape must be two sides >= 1, got {shape}')
+    folder = osp.dirname(output_file) or '.'
+    if not osp.isdir(folder):
+        raise OnnxExportError(f'folder {folder} of the output file '
+                              f'{output_file} does not exist')
 
 
 class LogitsAtInputSize(nn.Module):
@@ -75,6 +109,7 @@ def export_onnx(config,
     # Imported here: only export needs onnx, and it is slow to import.
     import onnx
 
+    check_export_settings(output_file, shape, opset_version)
     # The graph is traced from the model as built; onnxruntime folds BN itself.
     parser = FaceParser(config, checkpoint, device='cpu', optimize=False)
     wrapper = LogitsAtInputSize(parser.model).eval()
@@ -83,19 +118,40 @@ def export_onnx(config,
     dynamic_axes = None
     if dynamic_batch:
         dynamic_axes = {'input': {0: 'batch'}, 'logits': {0: 'batch'}}
-    with torch.no_grad():
-        torch.onnx.export(
-            wrapper,
-            dummy,
-            output_file,
-            input_names=['input'],
-            output_names=['logits'],
-            dynamic_axes=dynamic_axes,
-            opset_version=opset_version,
-            do_constant_folding=True,
-            dynamo=False)
-    model = onnx.load(output_file)
-    onnx.checker.check_model(model)
+    # Written under a temporary name and renamed when complete, so that an
+    # interrupted export never leaves a truncated model at output_file.
+    temp_file = temporary_path(output_file)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(
+                wrapper,
+                dummy,
+                temp_file,
+                input_names=['input'],
+                output_names=['logits'],
+                dynamic_axes=dynamic_axes,
+                opset_version=opset_version,
+                do_constant_folding=True,
+                dynamo=False)
+        model = onnx.load(temp_file)
+        onnx.checker.check_model(model)
+        _add_metadata(model, parser)
+        onnx.save(model, temp_file)
+        os.replace(temp_file, output_file)
+    except torch.onnx.errors.OnnxExporterError as error:
+        raise OnnxExportError(
+            f'cannot export {config} with opset {opset_version}: '
+            f'{str(error).splitlines()[0]}') from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp_file)
+    logger.info('exported %s with input (N, 3, %d, %d)', output_file, height,
+                width)
+    return parser
+
+
+def _add_metadata(model, parser):
+    """Class names, palette and normalisation, in the graph's metadata."""
     norm = _norm_cfg(parser.model.cfg)
     metadata = dict(
         classes=json.dumps(list(parser.classes)),
@@ -106,10 +162,6 @@ def export_onnx(config,
     for key, value in metadata.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
-    onnx.save(model, output_file)
-    logger.info('exported %s with input (N, 3, %d, %d)', output_file, height,
-                width)
-    return parser
 
 
 def verify_onnx(parser, onnx_file, shape, batch_size=1, seed=0):

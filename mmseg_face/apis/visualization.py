@@ -1,6 +1,9 @@
 """Rendering of face-parsing label maps: colour maps, overlays, class masks."""
 import numpy as np
 
+# Pixels blended at once by render_overlay.
+OVERLAY_BAND_PIXELS = 1 << 20
+
 
 def _as_palette(palette):
     """Check ``palette`` and return it as a ``(C, 3)`` uint8 RGB array."""
@@ -60,12 +63,22 @@ def render_overlay(img, labels, palette, opacity=0.5):
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f'img must be a (H, W, 3) BGR image, got shape '
                          f'{img.shape}')
-    if img.shape[:2] != np.shape(labels):
+    labels = np.asarray(labels)
+    if img.shape[:2] != labels.shape:
         raise ValueError(f'image size {img.shape[:2]} differs from label '
-                         f'size {np.shape(labels)}')
-    color = colorize_labels(labels, palette).astype(np.float32)
-    blended = (1 - opacity) * img.astype(np.float32) + opacity * color
-    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+                         f'size {labels.shape}')
+    palette = _as_palette(palette)
+    overlay = np.empty_like(img, dtype=np.uint8)
+    # Blended in bands of rows: float copies of a whole large image would
+    # take 12 bytes per pixel and channel.
+    band = max(1, OVERLAY_BAND_PIXELS // max(img.shape[1], 1))
+    for start in range(0, img.shape[0], band):
+        rows = slice(start, start + band)
+        color = colorize_labels(labels[rows], palette).astype(np.float32)
+        blended = (1 - opacity) * img[rows].astype(np.float32) + \
+            opacity * color
+        overlay[rows] = np.clip(np.rint(blended), 0, 255)
+    return overlay
 
 
 def class_masks(labels, classes, names):
@@ -84,7 +97,7 @@ def class_masks(labels, classes, names):
     index = resolve_class_ids(classes, names)
     labels = np.asarray(labels)
     return {
-        name: np.where(labels == class_id, 255, 0).astype(np.uint8)
+        name: (labels == class_id).astype(np.uint8) * np.uint8(255)
         for name, class_id in index.items()
     }
 

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-import mmseg_face.apis.face_parser as face_parser_module
+import mmseg_face.apis.banded_inference as banded_inference
 from mmseg_face.apis import Face, FaceParser
 from mmseg_face.datasets import CelebAMaskHQDataset
 
@@ -14,13 +14,13 @@ from face_api_helpers import (TINY_CONFIG, draw_face, save_tiny_checkpoint,
 def count_forwards(monkeypatch):
     """Record the batch size of every call to mmseg's inference_segmentor."""
     batches = []
-    original = face_parser_module.inference_segmentor
+    original = banded_inference.inference_segmentor
 
     def counting(model, imgs):
         batches.append(len(imgs))
         return original(model, imgs)
 
-    monkeypatch.setattr(face_parser_module, 'inference_segmentor', counting)
+    monkeypatch.setattr(banded_inference, 'inference_segmentor', counting)
     return batches
 
 
