@@ -3,10 +3,10 @@ from .face_parsing import ConfusionMatrix, FaceParsingDataset
 from .helen import HelenDataset
 from .lapa import LaPaDataset
 from .pipelines import (FaceFormatBundle, FaceRandomFlip, GenerateFaceEdge,
-                        label_to_edge)
+                        PillowResize, label_to_edge)
 
 __all__ = [
     'CelebAMaskHQDataset', 'ConfusionMatrix', 'FaceFormatBundle',
     'FaceParsingDataset', 'FaceRandomFlip', 'GenerateFaceEdge',
-    'HelenDataset', 'LaPaDataset', 'label_to_edge'
+    'HelenDataset', 'LaPaDataset', 'PillowResize', 'label_to_edge'
 ]

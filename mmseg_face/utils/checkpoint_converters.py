@@ -1,6 +1,9 @@
 """Rename the keys of original-repo checkpoints to mmseg_face modules."""
+import hashlib
 import re
 from collections import OrderedDict
+
+
 
 # CE2P/EAGRNet deep stem (three 3x3 convs) -> mmseg ResNet(deep_stem=True).
 _CE2P_STEM = {'conv1': 'stem.0', 'bn1': 'stem.1', 'conv2': 'stem.3',
@@ -38,11 +41,40 @@ def convert_ce2p_resnet(state_dict):
     return converted
 
 
-def deep_stem_resnet_config(state_dict):
-    """The mmseg ``ResNet`` config that converted CE2P weights are for.
+def resnet_depth(state_dict, prefix=''):
+    """Depth of the mmseg ``ResNet`` whose converted keys follow ``prefix``.
 
     The depth follows from the blocks per stage (and the block type: only
     bottlenecks have ``conv3``), as in ``ResNet.arch_settings``.
+
+    Args:
+        state_dict (dict): Converted keys (``<prefix>layer1-4.*``).
+        prefix (str): Key prefix of the ResNet. Default: ''.
+
+    Returns:
+        int: The depth.
+
+    Raises:
+        ValueError: If the blocks match no ResNet depth.
+    """
+    from mmseg.models.backbones import ResNet
+    from mmseg.models.backbones.resnet import Bottleneck
+    blocks = tuple(
+        len({key[len(prefix):].split('.')[1] for key in state_dict
+             if key.startswith(f'{prefix}layer{stage}.')})
+        for stage in range(1, 5))
+    bottleneck = f'{prefix}layer1.0.conv3.weight' in state_dict
+    for depth, (block, stage_blocks) in ResNet.arch_settings.items():
+        if tuple(stage_blocks) == blocks and \
+                (block is Bottleneck) == bottleneck:
+            return depth
+    depths = ', '.join(map(str, ResNet.arch_settings))
+    raise ValueError(f'layer1-4 hold {blocks} blocks, which no ResNet depth '
+                     f'of mmseg has ({depths})')
+
+
+def deep_stem_resnet_config(state_dict):
+    """The mmseg ``ResNet`` config that converted CE2P weights are for.
 
     Args:
         state_dict (dict): Converted keys (``stem.*``, ``layer1-4.*``).
@@ -53,17 +85,156 @@ def deep_stem_resnet_config(state_dict):
     Raises:
         ValueError: If the blocks match no ResNet depth.
     """
-    from mmseg.models.backbones import ResNet
-    from mmseg.models.backbones.resnet import Bottleneck
-    blocks = tuple(
-        len({key.split('.')[1] for key in state_dict
-             if key.startswith(f'layer{stage}.')}) for stage in range(1, 5))
-    bottleneck = 'layer1.0.conv3.weight' in state_dict
-    for depth, (block, stage_blocks) in ResNet.arch_settings.items():
-        if tuple(stage_blocks) == blocks and \
-                (block is Bottleneck) == bottleneck:
-            return dict(type='ResNet', depth=depth, deep_stem=True,
-                        stem_channels=128, style='pytorch')
-    depths = ', '.join(map(str, ResNet.arch_settings))
-    raise ValueError(f'layer1-4 hold {blocks} blocks, which no ResNet depth '
-                     f'of mmseg has ({depths})')
+    return dict(type='ResNet', depth=resnet_depth(state_dict),
+                deep_stem=True, stem_channels=128, style='pytorch')
+
+
+def file_sha256(path, chunk_size=1 << 20):
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as file:
+        for chunk in iter(lambda: file.read(chunk_size), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def class_permutation(source_classes, target_classes):
+    """Source index of each target class, matched by name.
+
+    Args:
+        source_classes (Sequence[str]): Class names in the original order.
+        target_classes (Sequence[str]): The same names in the wanted order.
+
+    Returns:
+        list[int]: ``perm`` with ``target[c] == source[perm[c]]``; indexing
+        the output-channel rows of a classifier with it reorders its logits.
+    """
+    if sorted(source_classes) != sorted(target_classes):
+        raise ValueError(f'class lists differ: {sorted(source_classes)} vs '
+                         f'{sorted(target_classes)}')
+    return [list(source_classes).index(name) for name in target_classes]
+
+
+# Class order of face-parsing.PyTorch's prepropess_data.py (shared by
+# facexlib and yakhyo/face-parsing): background, then its 18 part names.
+ZLL_CLASSES = ('background', 'skin', 'l_brow', 'r_brow', 'l_eye', 'r_eye',
+               'eye_g', 'l_ear', 'r_ear', 'ear_r', 'nose', 'mouth', 'u_lip',
+               'l_lip', 'neck', 'neck_l', 'cloth', 'hair', 'hat')
+
+# (original key prefix, our key prefix), zll/facexlib and yakhyo layouts.
+_FACE_BISENET_PREFIXES = {
+    'zll': [
+        ('cp.resnet.', 'backbone.context_path.backbone.'),
+        ('cp.arm{k}.conv.', 'backbone.context_path.arm{k}.conv_layer.'),
+        ('cp.arm{k}.conv_atten.',
+         'backbone.context_path.arm{k}.atten_conv_layer.1.conv.'),
+        ('cp.arm{k}.bn_atten.',
+         'backbone.context_path.arm{k}.atten_conv_layer.1.bn.'),
+        ('cp.conv_head{k}.', 'backbone.context_path.conv_head{k}.'),
+        ('cp.conv_avg.', 'backbone.context_path.gap_conv.1.'),
+        ('ffm.convblk.', 'backbone.ffm.fuse.'),
+        ('ffm.conv1.', 'backbone.ffm.gate.1.'),
+        ('ffm.conv2.', 'backbone.ffm.gate.3.'),
+        ('conv_out.conv.', 'decode_head.convs.0.'),
+        ('conv_out.conv_out.', 'decode_head.conv_seg.'),
+        ('conv_out16.conv.', 'auxiliary_head.0.convs.0.'),
+        ('conv_out16.conv_out.', 'auxiliary_head.0.conv_seg.'),
+        ('conv_out32.conv.', 'auxiliary_head.1.convs.0.'),
+        ('conv_out32.conv_out.', 'auxiliary_head.1.conv_seg.'),
+    ],
+    'yakhyo': [
+        ('fpn.backbone.', 'backbone.context_path.backbone.'),
+        ('fpn.arm{k}.conv_block.',
+         'backbone.context_path.arm{k}.conv_layer.'),
+        ('fpn.arm{k}.attention.0.',
+         'backbone.context_path.arm{k}.atten_conv_layer.1.conv.'),
+        ('fpn.arm{k}.attention.1.',
+         'backbone.context_path.arm{k}.atten_conv_layer.1.bn.'),
+        ('fpn.conv_head{k}.', 'backbone.context_path.conv_head{k}.'),
+        ('fpn.conv_avg.', 'backbone.context_path.gap_conv.1.'),
+        ('ffm.conv_block.', 'backbone.ffm.fuse.'),
+        ('ffm.conv1.', 'backbone.ffm.gate.1.'),
+        ('ffm.conv2.', 'backbone.ffm.gate.3.'),
+        ('conv_out.conv_block.', 'decode_head.convs.0.'),
+        ('conv_out.conv.', 'decode_head.conv_seg.'),
+        ('conv_out16.conv_block.', 'auxiliary_head.0.convs.0.'),
+        ('conv_out16.conv.', 'auxiliary_head.0.conv_seg.'),
+        ('conv_out32.conv_block.', 'auxiliary_head.1.convs.0.'),
+        ('conv_out32.conv.', 'auxiliary_head.1.conv_seg.'),
+    ],
+}
+_CLASSIFIERS = ('decode_head.conv_seg', 'auxiliary_head.0.conv_seg',
+                'auxiliary_head.1.conv_seg')
+
+
+def _face_bisenet_layout(keys):
+    if any(key.startswith('cp.') for key in keys):
+        return 'zll'
+    if any(key.startswith('fpn.') for key in keys):
+        return 'yakhyo'
+    raise ValueError(
+        'not a face BiSeNet checkpoint: expected keys under cp. '
+        '(face-parsing.PyTorch, facexlib) or fpn. (yakhyo)')
+
+
+def convert_face_bisenet(state_dict, target_classes):
+    """Map a published face BiSeNet to :class:`FaceBiSeNet` + FCN heads.
+
+    Reads face-parsing.PyTorch's ``79999_iter.pth`` (= facexlib's
+    ``parsing_bisenet.pth``) and yakhyo/face-parsing's ``resnet18.pt`` /
+    ``resnet34.pt``. Keys are renamed; yakhyo's unused ImageNet ``fc`` is
+    dropped; the bias-free original classifiers get zero biases (mmseg's
+    ``conv_seg`` has one); and the output channels of all three classifiers
+    are reordered from the original (zll) class order to
+    ``target_classes``, which leaves the logits exact up to that order.
+
+    Args:
+        state_dict (dict): The original tensors, optionally under
+            ``state_dict`` and with a ``module.`` prefix.
+        target_classes (Sequence[str]): Class names in the wanted order
+            (the same 19 names as :data:`ZLL_CLASSES`).
+
+    Returns:
+        tuple[OrderedDict, dict]: Our state dict, and ``dict(layout=...,
+        depth=...)`` describing the source.
+
+    Raises:
+        ValueError: If the keys are not of either layout, or the ResNet is of
+            no mmseg depth.
+    """
+    state_dict = state_dict.get('state_dict', state_dict)
+    state_dict = OrderedDict(
+        (re.sub(r'^module\.', '', key), value)
+        for key, value in state_dict.items())
+    layout = _face_bisenet_layout(state_dict)
+    prefixes = [(src.format(k=k), dst.format(k=k))
+                for src, dst in _FACE_BISENET_PREFIXES[layout]
+                for k in ((16, 32) if '{k}' in src else (None,))]
+    converted = OrderedDict()
+    for key, value in state_dict.items():
+        if layout == 'yakhyo':
+            if key.startswith('fpn.backbone.fc.'):
+                continue
+            if not key.startswith('fpn.backbone.'):
+                # yakhyo names the BN of its conv-BN-ReLU blocks ``norm``.
+                key = key.replace('.norm.', '.bn.')
+        for src, dst in prefixes:
+            if key.startswith(src):
+                converted[dst + key[len(src):]] = value
+                break
+        else:
+            raise ValueError(
+                f'unexpected key {key!r} in a {layout} face BiSeNet '
+                'checkpoint')
+    perm = class_permutation(ZLL_CLASSES, target_classes)
+    for name in _CLASSIFIERS:
+        weight = converted.get(f'{name}.weight')
+        if weight is None or weight.shape[0] != len(ZLL_CLASSES):
+            raise ValueError(
+                f'{name}: expected a {len(ZLL_CLASSES)}-class classifier '
+                'weight in the face BiSeNet checkpoint')
+        converted[f'{name}.weight'] = weight[perm].clone()
+        converted[f'{name}.bias'] = weight.new_zeros(weight.shape[0])
+    depth = resnet_depth(converted, 'backbone.context_path.backbone.')
+    return converted, dict(layout=layout, depth=depth)
+

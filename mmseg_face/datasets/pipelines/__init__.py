@@ -1,7 +1,9 @@
 from .edge import GenerateFaceEdge, label_to_edge
 from .flip import FaceRandomFlip
 from .formatting import FaceFormatBundle
+from .pillow_resize import PillowResize
 
 __all__ = [
-    'FaceFormatBundle', 'FaceRandomFlip', 'GenerateFaceEdge', 'label_to_edge'
+    'FaceFormatBundle', 'FaceRandomFlip', 'GenerateFaceEdge', 'PillowResize',
+    'label_to_edge'
 ]

@@ -1,0 +1,266 @@
+"""Output parity of converted published face parsers with their original code.
+
+For each original network the script builds it from its repository, fetched
+outside this tree (``--mirror``: the folder holding ``owner+name/repo``
+snapshots, as the search tool's ``fetch`` leaves them; nothing is
+downloaded), gives it seeded random weights and random BatchNorm
+statistics, saves them in the original file format, converts that file with
+our converter tool, loads the result into our model (``strict=True``) and
+compares:
+
+(a) logits on a seeded input in eval mode, fp32: the original's main output
+    against ours after undoing the class reordering, as the largest absolute
+    difference divided by the largest absolute logit (limit 1e-5);
+(b) the whole path from an image file to a label map, on generated faces:
+    the original repository's own inference steps (PIL resize, torchvision
+    normalisation, argmax) against ``FaceParser`` with the model's config
+    (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
+    input size compare label maps directly; faces of other sizes compare the
+    original's labels resized back with nearest neighbours, as its demo
+    does, against ours (mmseg resizes logits, not labels, so boundary pixels
+    may differ there; that row is reported, not held to the limit).
+
+With ``--write-fixtures DIR`` it also writes, per original, the key names,
+shapes and dtypes of its state dict as JSON: the tests build synthetic
+originals from them.
+
+Usage: ``python bench/parity_vs_original.py --mirror DIR [--models ...]
+[--write-fixtures tests/data/published_checkpoints]``
+"""
+import argparse
+import functools
+import importlib
+import json
+import os.path as osp
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+LOGIT_LIMIT = 1e-5
+PIXEL_LIMIT = 0.999
+
+
+def _zll_bisenet(source_dir):
+    sys.path.insert(0, source_dir)
+    resnet = importlib.import_module('resnet')
+    # Its ResNet-18 loads ImageNet weights from the network when built.
+    resnet.Resnet18.init_weight = lambda self: None
+    return importlib.import_module('model').BiSeNet(19)
+
+
+def _yakhyo_bisenet(source_dir, backbone):
+    sys.path.insert(0, source_dir)
+    bisenet = importlib.import_module('models.bisenet')
+    # Its ResNets default to torchvision's ImageNet weights (a download).
+    for name in ('resnet18', 'resnet34'):
+        setattr(bisenet, name,
+                functools.partial(getattr(bisenet, name), weights=None))
+    return bisenet.BiSeNet(19, backbone_name=backbone)
+
+
+ORIGINALS = {
+    'face-parsing.PyTorch BiSeNet-R18': dict(
+        repo='zllrunning+face-parsing.PyTorch', build=_zll_bisenet,
+        file='79999_iter.pth', fixture='face_bisenet_zll.json',
+        converter='tools/model_converters/face_bisenet.py',
+        config='local_configs/face_bisenet/'
+        'face_bisenet_r18_8x2_448x448_80k_celebamask-hq.py'),
+    'yakhyo BiSeNet-R18': dict(
+        repo='yakhyo+face-parsing',
+        build=functools.partial(_yakhyo_bisenet, backbone='resnet18'),
+        file='resnet18.pt', fixture='face_bisenet_yakhyo_r18.json',
+        converter='tools/model_converters/face_bisenet.py',
+        config='local_configs/face_bisenet/'
+        'face_bisenet_r18_8x2_448x448_80k_celebamask-hq.py'),
+    'yakhyo BiSeNet-R34': dict(
+        repo='yakhyo+face-parsing',
+        build=functools.partial(_yakhyo_bisenet, backbone='resnet34'),
+        file='resnet34.pt', fixture='face_bisenet_yakhyo_r34.json',
+        converter='tools/model_converters/face_bisenet.py',
+        config='local_configs/face_bisenet/'
+        'face_bisenet_r34_8x2_448x448_80k_celebamask-hq.py'),
+}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Compare converted published face parsers with their '
+        'original implementations')
+    parser.add_argument(
+        '--mirror', required=True,
+        help='folder holding the fetched snapshots (owner+name/repo)')
+    parser.add_argument('--models', nargs='+', default=list(ORIGINALS),
+                        choices=list(ORIGINALS))
+    parser.add_argument('--faces', type=int, default=8,
+                        help='generated faces per size for the path check')
+    parser.add_argument('--write-fixtures', metavar='DIR',
+                        help='also write the key-layout fixtures here')
+    return parser.parse_args()
+
+
+def extract_snapshot(mirror, repo, workdir):
+    """Check out the Python files of a snapshot's HEAD into ``workdir``.
+
+    Snapshots lack their large files (images, weights), so only sources are
+    taken.
+    """
+    root = osp.join(mirror, repo, 'repo')
+    git_dir = next((d for d in (osp.join(root, '.git'), root)
+                    if osp.isfile(osp.join(d, 'HEAD'))), None)
+    if git_dir is None:
+        sys.exit(f'parity_vs_original.py: error: no fetched snapshot of '
+                 f'{repo.replace("+", "/")} under {root}')
+    target = osp.join(workdir, repo)
+    git = ['git', '--git-dir', git_dir]
+    sources = [
+        path for path in subprocess.run(
+            git + ['ls-tree', '-r', '--name-only', 'HEAD'], check=True,
+            capture_output=True, text=True).stdout.split()
+        if path.endswith('.py')
+    ]
+    archive = subprocess.run(git + ['archive', 'HEAD', '--'] + sources,
+                             check=True, capture_output=True).stdout
+    subprocess.run(['mkdir', '-p', target], check=True)
+    subprocess.run(['tar', '-x', '-C', target], input=archive, check=True)
+    commit = subprocess.run(git + ['rev-parse', 'HEAD'], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return target, commit
+
+
+def randomize(model, seed):
+    """Seeded weights and BN statistics, so eval mode is not the identity."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if not tensor.is_floating_point():
+                continue
+            if name.endswith('running_var'):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator)
+                             + 0.5)
+            elif name.endswith(('running_mean', 'bias')):
+                tensor.copy_(torch.randn(tensor.shape, generator=generator)
+                             * 0.1)
+            else:
+                fan_in = max(1, tensor[0].numel()) if tensor.dim() > 1 else 1
+                tensor.copy_(torch.randn(tensor.shape, generator=generator)
+                             / fan_in**0.5)
+
+
+def write_fixture(path, source, file_name, state_dict):
+    """Key names, shapes and dtypes of an original state dict, a key a line."""
+    keys = ',\n'.join(
+        json.dumps([key, list(value.shape),
+                    str(value.dtype).replace('torch.', '')])
+        for key, value in state_dict.items())
+    with open(path, 'w') as file:
+        file.write(f'{{"source": {json.dumps(source)}, '
+                   f'"file": {json.dumps(file_name)}, "keys": [\n'
+                   f'{keys}\n]}}\n')
+
+
+def original_labels(original, image_path, size):
+    """The original repositories' inference: PIL, torchvision, argmax."""
+    from PIL import Image
+    from torchvision import transforms
+    image = Image.open(image_path).convert('RGB')
+    resized = image.resize((size, size), Image.BILINEAR)
+    tensor = transforms.Compose([
+        transforms.ToTensor(),
+        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)
+    ])(resized)[None]
+    with torch.no_grad():
+        labels = original(tensor)[0][0].argmax(0).numpy().astype(np.uint8)
+    return np.asarray(
+        Image.fromarray(labels).resize(image.size, Image.NEAREST))
+
+
+def compare(name, spec, mirror, workdir, faces, fixture_dir):
+    import mmcv
+    from mmcv.runner import load_checkpoint
+
+    from mmseg_face.apis import FaceParser
+    from mmseg_face.datasets import CelebAMaskHQDataset
+    from mmseg_face.datasets.sample_faces import draw_face
+    from mmseg_face.utils.checkpoint_converters import (ZLL_CLASSES,
+                                                        class_permutation)
+    source_dir, commit = extract_snapshot(mirror, spec['repo'], workdir)
+    original = spec['build'](source_dir).eval()
+    randomize(original, seed=0)
+    if fixture_dir:
+        write_fixture(osp.join(fixture_dir, spec['fixture']),
+                      f'{spec["repo"].replace("+", "/")}@{commit[:12]}',
+                      spec['file'], original.state_dict())
+    src = osp.join(workdir, spec['file'])
+    torch.save(original.state_dict(), src)
+    dst = osp.join(workdir, spec['file'] + '.mmseg.pth')
+    subprocess.run([sys.executable, spec['converter'], src, dst],
+                   cwd=REPO_ROOT, check=True, capture_output=True)
+
+    parser = FaceParser(spec['config'], dst, device='cpu', optimize=False)
+    ours = parser.model
+    load_checkpoint(ours, dst, map_location='cpu', strict=True)
+    perm = class_permutation(ZLL_CLASSES, CelebAMaskHQDataset.CLASSES)
+    inputs = torch.randn(2, 3, 512, 512,
+                         generator=torch.Generator().manual_seed(1))
+    metas = [dict(img_shape=(512, 512, 3), ori_shape=(512, 512, 3),
+                  pad_shape=(512, 512, 3))] * 2
+    with torch.no_grad():
+        expected = original(inputs)[0][:, perm]
+        got = ours.encode_decode(inputs, metas)
+    logit_error = float((got - expected).abs().max() /
+                        expected.abs().max())
+
+    rng = np.random.default_rng(0)
+    agreement = {}
+    for size in (512, 400):
+        equal = total = 0
+        for index in range(faces):
+            image, _, _ = draw_face(rng, size)
+            path = osp.join(workdir, f'face_{size}_{index}.png')
+            mmcv.imwrite(image, path)
+            theirs = np.asarray(perm).argsort()[original_labels(
+                original, path, 512)]
+            mine = parser.parse(path)
+            equal += int((theirs == mine).sum())
+            total += mine.size
+        agreement[size] = equal / total
+    return dict(model=name, commit=commit[:12], logit_error=logit_error,
+                agreement=agreement)
+
+
+def main():
+    args = parse_args()
+    import mmseg_face  # noqa: F401
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.models:
+            rows.append(compare(name, ORIGINALS[name], args.mirror, workdir,
+                                args.faces, args.write_fixtures))
+            for module in ('model', 'resnet', 'models', 'models.bisenet',
+                           'models.resnet'):
+                sys.modules.pop(module, None)
+            sys.path[:] = [p for p in sys.path if not p.startswith(workdir)]
+    print('| original (commit) | logits: max abs diff / max abs logit '
+          f'(limit {LOGIT_LIMIT:g}) | labels equal, 512² faces (limit '
+          f'{PIXEL_LIMIT:.1%}) | labels equal, 400² faces (nearest '
+          'resize of theirs) |')
+    print('|---|---|---|---|')
+    failed = False
+    for row in rows:
+        ok = (row['logit_error'] <= LOGIT_LIMIT
+              and row['agreement'][512] >= PIXEL_LIMIT)
+        failed |= not ok
+        print(f'| {row["model"]} ({row["commit"]}) | '
+              f'{row["logit_error"]:.2e} | {row["agreement"][512]:.4%} | '
+              f'{row["agreement"][400]:.4%} |')
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
