@@ -2,6 +2,9 @@
 
 Usage is mmseg's: ``python tools/test.py CONFIG CHECKPOINT --eval mIoU mF1
 [--show-dir DIR] [--aug-test] [--launcher pytorch]``.
+The arguments, config, options, ``--eval`` metrics, ``num_classes`` and
+every file of the test split are checked before the model is built;
+``--check-only`` runs just these checks.
 """
 from mmseg_face.utils.launch import run_stock_tool
 
