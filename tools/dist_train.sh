@@ -11,5 +11,6 @@ GPUS=$2
 check_launch_settings "$GPUS"
 # One process checks the config, options and data first, so bad input gives
 # one error line rather than a failure report from every rank.
-"$PYTHON" "$TOOLS_DIR/train.py" "$CONFIG" --check-only "${@:3}" || exit $?
+WORLD_SIZE=$((GPUS * NNODES)) \
+    "$PYTHON" "$TOOLS_DIR/train.py" "$CONFIG" --check-only "${@:3}" || exit $?
 launch_workers "$TOOLS_DIR/train.py" "$CONFIG" --launcher pytorch "${@:3}"

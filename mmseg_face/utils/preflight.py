@@ -48,9 +48,7 @@ def check_train_start_up(args):
     Raises:
         StartupCheckError: On the first problem found.
     """
-    cfg = load_config(args.config, args.cfg_options)
-    check_launcher(args.launcher, cfg)
-    check_loader_settings(cfg.data)
+    cfg = _checked_config(args)
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     check_writable_dir('--work-dir', work_dir)
@@ -61,32 +59,25 @@ def check_train_start_up(args):
         if path and '://' not in path and not osp.isfile(path):
             raise StartupCheckError(f'{option} {path}: no such file')
 
-    counts = [check_split('train', cfg.data.train, cfg.model, labels=True)]
+    images = check_split('train', cfg.data.train, cfg.model, labels=True)
+    check_one_batch(images, cfg.data)
+    summary = f'checks passed: {images} train images with labels'
     if not args.no_validate:
         evaluation = cfg.get('evaluation') or {}
-        counts.append(
-            check_split('val', cfg.data.val, cfg.model, labels=True,
-                        metrics=('evaluation.metric',
-                                 evaluation.get('metric', 'mIoU'))))
-    return 'checks passed: ' + ', '.join(counts)
+        images = check_split('val', cfg.data.val, cfg.model, labels=True,
+                             metrics=('evaluation.metric',
+                                      evaluation.get('metric', 'mIoU')))
+        summary += f', {images} val images with labels'
+    return summary
 
 
 def check_test_start_up(args):
-    """Check the input of mmseg's ``tools/test.py`` (not the checkpoint).
+    """:func:`check_train_start_up` for ``tools/test.py``'s arguments.
 
-    Args:
-        args (argparse.Namespace): The script's parsed arguments.
-
-    Returns:
-        str: A one-line summary of what was checked.
-
-    Raises:
-        StartupCheckError: On the first problem found.
+    The checkpoint is left to loading, which names what is wrong with it.
     """
     check_test_arguments(args)
-    cfg = load_config(args.config, args.cfg_options)
-    check_launcher(args.launcher, cfg)
-    check_loader_settings(cfg.data)
+    cfg = _checked_config(args)
     for option, path in (('--work-dir', args.work_dir),
                          ('--show-dir', args.show_dir),
                          ('--out', args.out and osp.dirname(args.out))):
@@ -94,9 +85,18 @@ def check_test_start_up(args):
             check_writable_dir(option, path)
     cfg.data.test.test_mode = True
     metrics = ('--eval', args.eval) if args.eval else None
-    return 'checks passed: ' + check_split(
-        'test', cfg.data.test, cfg.model, labels=bool(args.eval),
-        metrics=metrics)
+    images = check_split('test', cfg.data.test, cfg.model,
+                         labels=bool(args.eval), metrics=metrics)
+    return f'checks passed: {images} test images' + \
+        (' with labels' if args.eval else '')
+
+
+def _checked_config(args):
+    """The config with its options, after the checks of every run."""
+    cfg = load_config(args.config, args.cfg_options)
+    check_launcher(args.launcher, cfg)
+    check_loader_settings(cfg.data)
+    return cfg
 
 
 def check_test_arguments(args):
@@ -237,6 +237,24 @@ def check_loader_settings(data):
                     f'>= {least}')
 
 
+def check_one_batch(images, data):
+    """The training split fills one batch in every process.
+
+    Each process gets its share of the split (padded to equal shares), and
+    mmseg drops incomplete training batches: with a smaller share there is
+    no batch at all and the runner's first ``next`` raises StopIteration.
+    """
+    batch = data.get('train_dataloader', {}).get('samples_per_gpu',
+                                                 data.samples_per_gpu)
+    processes = int(os.environ.get('WORLD_SIZE', 1))
+    share = -(-images // processes)
+    if share < batch:
+        raise StartupCheckError(
+            f'data.train has {images} images, {share} per process of '
+            f'{processes}: fewer than one batch of data.samples_per_gpu='
+            f'{batch} (incomplete training batches are dropped)')
+
+
 def check_writable_dir(option, path):
     """``path`` is a folder, or one that can be created, and is writable."""
     existing = osp.abspath(path)
@@ -262,7 +280,7 @@ def check_split(name, dataset_cfg, model_cfg, labels, metrics=None):
             the metrics to compute on the split, and its value.
 
     Returns:
-        str: How many images (and labels) the split has.
+        int: How many images the split has.
     """
     for path in split_files(dataset_cfg):
         check_utf8(f'data.{name}.split', path)
@@ -275,7 +293,7 @@ def check_split(name, dataset_cfg, model_cfg, labels, metrics=None):
     check_num_classes(name, dataset, model_cfg)
     if metrics is not None:
         check_metrics(*metrics, leaves)
-    return f'{count} {name} images' + (' with labels' if labels else '')
+    return count
 
 
 def split_files(dataset_cfg):

@@ -213,6 +213,15 @@ def test_bad_loader_settings(in_process, tiny, option, value):
     assert_one_error_line(status, err, f'{option}={value}')
 
 
+def test_train_split_smaller_than_one_batch(in_process, tiny, monkeypatch):
+    monkeypatch.setenv('WORLD_SIZE', '2')  # as dist_train.sh sets it
+    status, err = train_fails(in_process, tiny, '--cfg-options',
+                              'data.samples_per_gpu=3')
+    assert_one_error_line(status, err, f'data.train has {NUM_TRAIN} images',
+                          '2 per process of 2',
+                          'one batch of data.samples_per_gpu=3')
+
+
 def test_launcher_pytorch_without_torchrun(in_process, tiny):
     status, err = train_fails(in_process, tiny, '--launcher', 'pytorch')
     assert_one_error_line(status, err, '--launcher pytorch', 'RANK')
