@@ -16,6 +16,7 @@ import sys
 
 import torch
 from mmcv import Config
+from mmcv.runner import EvalHook
 from mmseg.datasets import CityscapesDataset, build_dataset
 
 from mmseg_face.datasets.face_parsing import FACE_METRICS, FaceParsingDataset
@@ -23,6 +24,9 @@ from mmseg_face.datasets.face_parsing import FACE_METRICS, FaceParsingDataset
 # What mmseg 0.30's CustomDataset.evaluate accepts (its ``allowed_metrics``);
 # it raises KeyError for anything else, once inference is over.
 STOCK_METRICS = ('mIoU', 'mDice', 'mFscore')
+# The per-class results of each (mean ``m<name>``, ``<name>.<class>``).
+STOCK_RESULTS = dict(mIoU=('IoU', 'Acc'), mDice=('Dice', 'Acc'),
+                     mFscore=('Fscore', 'Precision', 'Recall'))
 # Loader settings mmseg reads from ``data`` and from its per-loader dicts.
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
@@ -59,14 +63,16 @@ def check_train_start_up(args):
         if path and '://' not in path and not osp.isfile(path):
             raise StartupCheckError(f'{option} {path}: no such file')
 
-    images = check_split('train', cfg.data.train, cfg.model, labels=True)
+    _, images = check_split('train', cfg.data.train, cfg.model, labels=True)
     check_one_batch(images, cfg.data)
     summary = f'checks passed: {images} train images with labels'
     if not args.no_validate:
         evaluation = cfg.get('evaluation') or {}
-        images = check_split('val', cfg.data.val, cfg.model, labels=True,
-                             metrics=('evaluation.metric',
-                                      evaluation.get('metric', 'mIoU')))
+        metrics = evaluation.get('metric', 'mIoU')
+        val_set, images = check_split('val', cfg.data.val, cfg.model,
+                                      labels=True,
+                                      metrics=('evaluation.metric', metrics))
+        check_save_best(evaluation, metrics, val_set)
         summary += f', {images} val images with labels'
     return summary
 
@@ -85,8 +91,8 @@ def check_test_start_up(args):
             check_writable_dir(option, path)
     cfg.data.test.test_mode = True
     metrics = ('--eval', args.eval) if args.eval else None
-    images = check_split('test', cfg.data.test, cfg.model,
-                         labels=bool(args.eval), metrics=metrics)
+    _, images = check_split('test', cfg.data.test, cfg.model,
+                            labels=bool(args.eval), metrics=metrics)
     return f'checks passed: {images} test images' + \
         (' with labels' if args.eval else '')
 
@@ -280,7 +286,7 @@ def check_split(name, dataset_cfg, model_cfg, labels, metrics=None):
             the metrics to compute on the split, and its value.
 
     Returns:
-        int: How many images the split has.
+        tuple: The dataset and how many images it has.
     """
     for path in split_files(dataset_cfg):
         check_utf8(f'data.{name}.split', path)
@@ -293,7 +299,7 @@ def check_split(name, dataset_cfg, model_cfg, labels, metrics=None):
     check_num_classes(name, dataset, model_cfg)
     if metrics is not None:
         check_metrics(*metrics, leaves)
-    return count
+    return dataset, count
 
 
 def split_files(dataset_cfg):
@@ -400,6 +406,52 @@ def dataset_metrics(dataset):
     if isinstance(dataset, CityscapesDataset):
         return STOCK_METRICS + ('cityscapes', )
     return STOCK_METRICS
+
+
+def result_keys(metrics, dataset):
+    """The keys of what ``dataset.evaluate(results, metrics)`` returns."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    keys = []
+    for metric, names in STOCK_RESULTS.items():
+        if metric in metrics:
+            keys += ['aAcc'] + [f'm{name}' for name in names] + [
+                f'{name}.{cls}' for name in names for cls in dataset.CLASSES
+            ]
+    if 'mF1' in metrics:
+        keys += ['mF1'] + [
+            f'F1.{name}'
+            for name in (*dataset.CLASSES, *getattr(dataset, 'F1_GROUPS', ()))
+        ]
+    return list(dict.fromkeys(keys))
+
+
+def check_save_best(evaluation, metrics, dataset):
+    """``evaluation.save_best`` is a result, and better is known to be higher
+    or lower: mmcv finds out at the first evaluation (KeyError) and when it
+    builds the hook (ValueError)."""
+    key = evaluation.get('save_best')
+    if key in (None, 'auto'):
+        return
+    keys = result_keys(metrics, dataset)
+    if key not in keys:
+        raise StartupCheckError(
+            f'evaluation.save_best={key!r} is not among the results of '
+            f'evaluation.metric={metrics!r}: {", ".join(keys[:8])}, ...')
+    if evaluation.get('rule') is not None:
+        return
+    known = [
+        *_as_list(evaluation.get('greater_keys')
+                  or EvalHook._default_greater_keys),
+        *_as_list(evaluation.get('less_keys') or EvalHook._default_less_keys)
+    ]
+    if not any(part.lower() in key.lower() for part in known):
+        raise StartupCheckError(
+            f'evaluation.save_best={key!r}: mmcv cannot tell whether higher '
+            "is better; set evaluation.rule='greater' (or 'less')")
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else list(value)
 
 
 def check_metrics(option, metrics, leaves):

@@ -108,6 +108,24 @@ def test_train_refuses_unknown_evaluation_metric(in_process, tiny):
     assert 'val images' not in out
 
 
+@pytest.mark.parametrize('options, fragments', [
+    (['evaluation.save_best=mDice'],
+     ["evaluation.save_best='mDice' is not among the results",
+      "evaluation.metric='mIoU'", 'aAcc, mIoU, mAcc, IoU.background']),
+    (['evaluation.save_best=IoU.disc'],
+     ["evaluation.save_best='IoU.disc'", "evaluation.rule='greater'"]),
+])
+def test_train_refuses_save_best_it_cannot_use(in_process, tiny, options,
+                                               fragments):
+    status, err = train_fails(in_process, tiny, '--cfg-options', *options)
+    assert_one_error_line(status, err, *fragments)
+    status, out, err = in_process('train', tiny['config'], '--check-only',
+                                  '--cfg-options', *options,
+                                  'evaluation.metric=[mIoU,mDice]',
+                                  'evaluation.rule=greater')
+    assert status == 0, err
+
+
 def test_test_refuses_unknown_eval_metric_before_inference(
         in_process, tiny, tiny_checkpoint):
     status, out, err = in_process('test', tiny['config'], tiny_checkpoint,
