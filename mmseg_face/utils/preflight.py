@@ -37,7 +37,7 @@ MISSPELLING_CUTOFF = 0.8
 
 
 class StartupCheckError(ValueError):
-    """Input of a tool that would make its run fail; the message is one line."""
+    """Input that would make a tool's run fail; the message is one line."""
 
 
 def check_train_start_up(args):

@@ -51,7 +51,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 @pytest.fixture
 def in_process(monkeypatch, capsys):
-    """Run tools/train.py or tools/test.py here: (exit status, stdout, stderr)."""
+    """Run tools/train.py or test.py here: (exit status, stdout, stderr)."""
     monkeypatch.setattr(sys, 'argv', list(sys.argv))
     # mmseg's logger keeps the stderr it first saw: give it this test's.
     monkeypatch.setattr(logging.getLogger('mmseg'), 'handlers', [])
