@@ -89,6 +89,8 @@ def check_test_start_up(args):
                          ('--out', args.out and osp.dirname(args.out))):
         if path:
             check_writable_dir(option, path)
+    if args.aug_test:
+        check_aug_test_pipeline(cfg.data.test.pipeline)
     cfg.data.test.test_mode = True
     metrics = ('--eval', args.eval) if args.eval else None
     _, images = check_split('test', cfg.data.test, cfg.model,
@@ -120,6 +122,15 @@ def check_test_arguments(args):
     if not 0 < args.opacity <= 1:
         raise StartupCheckError(
             f'--opacity {args.opacity}: must be in (0, 1]')
+
+
+def check_aug_test_pipeline(pipeline):
+    """mmseg's ``--aug-test`` sets scales and flip on step 1 of the pipeline."""
+    step = pipeline[1].get('type') if len(pipeline) > 1 else None
+    if step != 'MultiScaleFlipAug':
+        raise StartupCheckError(
+            '--aug-test sets the scales and flip of data.test.pipeline.1, '
+            f'which must be a MultiScaleFlipAug, not {step}')
 
 
 def load_config(path, options=None):

@@ -50,8 +50,15 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 @pytest.fixture
-def in_process(monkeypatch, capsys):
-    """Run tools/train.py or test.py here: (exit status, stdout, stderr)."""
+def in_process(monkeypatch, capsys, tmp_path):
+    """Run tools/train.py or test.py here: (exit status, stdout, stderr).
+
+    It runs in an empty working directory, which a failed run must leave
+    empty.
+    """
+    cwd = tmp_path / 'cwd'
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, 'argv', list(sys.argv))
     # mmseg's logger keeps the stderr it first saw: give it this test's.
     monkeypatch.setattr(logging.getLogger('mmseg'), 'handlers', [])
@@ -67,6 +74,8 @@ def in_process(monkeypatch, capsys):
         except SystemExit as exit_info:
             status = exit_info.code
         out, err = capsys.readouterr()
+        if status:
+            assert os.listdir(cwd) == []
         return status, out, err
 
     return run
@@ -325,6 +334,9 @@ def test_resume_from_missing_checkpoint(in_process, tiny):
     (['--eval', 'mIoU', '--format-only'], ['--eval and --format-only']),
     (['--out', 'results.json'], ['--out results.json', '.pkl']),
     (['--show-dir', 'shown', '--opacity', '1.5'], ['--opacity 1.5']),
+    (['--eval', 'mIoU', '--aug-test', '--cfg-options',
+      'data.test.pipeline.1.type=Resize'],
+     ['--aug-test', 'data.test.pipeline.1', 'not Resize']),
 ])
 def test_bad_test_arguments(in_process, tiny, tiny_checkpoint, args,
                             fragments):
