@@ -63,8 +63,9 @@ def check_train_start_up(args):
         if path and '://' not in path and not osp.isfile(path):
             raise StartupCheckError(f'{option} {path}: no such file')
 
-    _, images = check_split('train', cfg.data.train, cfg.model, labels=True)
-    check_one_batch(images, cfg.data)
+    train_set, images = check_split('train', cfg.data.train, cfg.model,
+                                    labels=True)
+    check_one_batch(len(train_set), cfg.data)
     summary = f'checks passed: {images} train images with labels'
     if not args.no_validate:
         evaluation = cfg.get('evaluation') or {}
@@ -255,7 +256,7 @@ def check_loader_settings(data):
 
 
 def check_one_batch(images, data):
-    """The training split fills one batch in every process.
+    """The training set (``images`` long) fills one batch in every process.
 
     Each process gets its share of the split (padded to equal shares), and
     mmseg drops incomplete training batches: with a smaller share there is
@@ -267,7 +268,7 @@ def check_one_batch(images, data):
     share = -(-images // processes)
     if share < batch:
         raise StartupCheckError(
-            f'data.train has {images} images, {share} per process of '
+            f'data.train has {images} samples, {share} per process of '
             f'{processes}: fewer than one batch of data.samples_per_gpu='
             f'{batch} (incomplete training batches are dropped)')
 

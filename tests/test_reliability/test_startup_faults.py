@@ -244,9 +244,18 @@ def test_train_split_smaller_than_one_batch(in_process, tiny, monkeypatch):
     monkeypatch.setenv('WORLD_SIZE', '2')  # as dist_train.sh sets it
     status, err = train_fails(in_process, tiny, '--cfg-options',
                               'data.samples_per_gpu=3')
-    assert_one_error_line(status, err, f'data.train has {NUM_TRAIN} images',
+    assert_one_error_line(status, err, f'data.train has {NUM_TRAIN} samples',
                           '2 per process of 2',
                           'one batch of data.samples_per_gpu=3')
+    # Repeated twice, the split fills a batch of 3 in each process.
+    config = tiny['root'] / 'repeated.py'
+    config.write_text(
+        f"_base_ = ['{tiny['config']}']\n"
+        "data = dict(train=dict(_delete_=True, type='RepeatDataset', "
+        "times=2, dataset={{_base_.data.train}}))\n")
+    status, out, err = in_process('train', config, '--check-only',
+                                  '--cfg-options', 'data.samples_per_gpu=3')
+    assert status == 0, err
 
 
 def test_launcher_pytorch_without_torchrun(in_process, tiny):
