@@ -30,7 +30,8 @@ STOCK_RESULTS = dict(mIoU=('IoU', 'Acc'), mDice=('Dice', 'Acc'),
 # Loader settings mmseg reads from ``data`` and from its per-loader dicts.
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
-MISSING_SHOWN = 5
+# How many missing files or possible results an error line lists.
+NAMES_SHOWN = 5
 # difflib ratio above which an unknown option key is taken for a misspelling
 # of an existing one ('max_iter' vs 'max_iters' is 0.94).
 MISSPELLING_CUTOFF = 0.8
@@ -126,7 +127,7 @@ def check_test_arguments(args):
 
 
 def check_aug_test_pipeline(pipeline):
-    """mmseg's ``--aug-test`` sets scales and flip on step 1 of the pipeline."""
+    """mmseg's ``--aug-test`` sets scales and flip on pipeline step 1."""
     step = pipeline[1].get('type') if len(pipeline) > 1 else None
     if step != 'MultiScaleFlipAug':
         raise StartupCheckError(
@@ -378,8 +379,8 @@ def check_files_present(name, leaves, labels):
                         if not osp.isfile(path)]
         images += len(dataset.img_infos)
     if missing:
-        shown = ', '.join(path for _, path in missing[:MISSING_SHOWN])
-        more = ', ...' if len(missing) > MISSING_SHOWN else ''
+        shown = ', '.join(path for _, path in missing[:NAMES_SHOWN])
+        more = ', ...' if len(missing) > NAMES_SHOWN else ''
         raise StartupCheckError(
             f'data.{name}: {len(missing)} of the {total} files listed by '
             f'{missing[0][0]} are missing: {shown}{more}')
@@ -422,7 +423,7 @@ def dataset_metrics(dataset):
 
 def result_keys(metrics, dataset):
     """The keys of what ``dataset.evaluate(results, metrics)`` returns."""
-    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    metrics = _as_list(metrics)
     keys = []
     for metric, names in STOCK_RESULTS.items():
         if metric in metrics:
@@ -438,17 +439,21 @@ def result_keys(metrics, dataset):
 
 
 def check_save_best(evaluation, metrics, dataset):
-    """``evaluation.save_best`` is a result, and better is known to be higher
-    or lower: mmcv finds out at the first evaluation (KeyError) and when it
-    builds the hook (ValueError)."""
+    """``evaluation.save_best`` is a result that mmcv knows how to rank.
+
+    mmcv finds out at the first evaluation (KeyError), and when it builds
+    the hook whether higher or lower is better (ValueError).
+    """
     key = evaluation.get('save_best')
     if key in (None, 'auto'):
         return
     keys = result_keys(metrics, dataset)
     if key not in keys:
+        shown = ', '.join(keys[:NAMES_SHOWN])
+        more = ', ...' if len(keys) > NAMES_SHOWN else ''
         raise StartupCheckError(
             f'evaluation.save_best={key!r} is not among the results of '
-            f'evaluation.metric={metrics!r}: {", ".join(keys[:8])}, ...')
+            f'evaluation.metric={metrics!r}: {shown}{more}')
     if evaluation.get('rule') is not None:
         return
     known = [
@@ -468,12 +473,11 @@ def _as_list(value):
 
 def check_metrics(option, metrics, leaves):
     """Every metric asked for is one the split's datasets compute."""
-    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     allowed = [
         metric for metric in dataset_metrics(leaves[0])
         if all(metric in dataset_metrics(leaf) for leaf in leaves)
     ]
-    for metric in metrics:
+    for metric in _as_list(metrics):
         if metric not in allowed:
             raise StartupCheckError(
                 f'{option}: unknown metric {metric!r} for '
