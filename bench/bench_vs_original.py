@@ -1,7 +1,7 @@
 """CPU inference latency of EHANet and EAGR: mmseg_face vs the originals.
 
 The original networks are read from snapshots fetched outside the project
-(``--mirror``, default ``/work/.mirror``): JACKYLUO1991/FaceParsing
+(``--mirror DIR``, required): JACKYLUO1991/FaceParsing
 ``networks/parsenet18.py`` and tegusi/EAGRNet ``networks/EAGR.py``. Their
 files are extracted with ``git show`` into a temporary directory and
 imported from there; nothing of them enters this tree. EAGRNet's
@@ -17,7 +17,8 @@ Ours is timed twice: as built (the same network as the original) and as
 into the convolutions, channels-last memory). The three take turns run by
 run, in rotating order, so that load changes hit all of them.
 
-Usage: ``python bench/bench_vs_original.py [--sizes 256 512] [--batches 1 8]``
+Usage: ``python bench/bench_vs_original.py --mirror DIR [--sizes 256 512]
+[--batches 1 8]``
 """
 import argparse
 import gc
@@ -52,7 +53,7 @@ def parse_args():
         description='Time EHANet and EAGR inference on CPU against the '
         'original implementations')
     parser.add_argument(
-        '--mirror', default='/work/.mirror',
+        '--mirror', required=True,
         help='folder holding the fetched snapshots (owner+name/repo)')
     parser.add_argument('--models', nargs='+', default=list(ORIGINALS),
                         choices=list(ORIGINALS))

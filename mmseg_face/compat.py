@@ -222,6 +222,32 @@ def patch_collect_results_cpu():
         module.collect_results_cpu = collect_results_cpu
 
 
+@_once
+def patch_build_dataloader_without_workers():
+    """Let ``data.workers_per_gpu=0`` load the data in the main process.
+
+    mmseg 0.30's ``build_dataloader`` asks for persistent workers unless told
+    otherwise, and torch refuses persistent workers when there are none
+    (ValueError), so a config with 0 workers cannot train or test. With no
+    worker there is nothing to keep alive: persistence is turned off.
+    """
+    import mmseg.apis.train
+    import mmseg.datasets
+    import mmseg.datasets.builder as builder
+    original = builder.build_dataloader
+
+    @functools.wraps(original)
+    def build_dataloader(dataset, samples_per_gpu, workers_per_gpu, *args,
+                         **kwargs):
+        if workers_per_gpu == 0:
+            kwargs['persistent_workers'] = False
+        return original(dataset, samples_per_gpu, workers_per_gpu, *args,
+                        **kwargs)
+
+    for module in (builder, mmseg.datasets, mmseg.apis.train):
+        module.build_dataloader = build_dataloader
+
+
 # numpy values mmcv/mmseg put in checkpoint meta: ``save_best`` stores the
 # best score as a numpy scalar, and palettes may be arrays.
 _NUMPY_DTYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
@@ -339,6 +365,7 @@ def apply_all():
     patch_ddp_forward()
     patch_iter_runner_resume()
     patch_collect_results_cpu()
+    patch_build_dataloader_without_workers()
     patch_checkpoint_loading()
     patch_checkpoint_saving()
     patch_train_checkpoint_fit()

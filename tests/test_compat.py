@@ -135,6 +135,22 @@ def test_iter_runner_resume_on_cpu(tmp_path):
     assert torch.equal(fresh.model.weight, model.weight)
 
 
+def test_dataloader_without_workers():
+    from mmseg.apis import train as mmseg_train
+    from mmseg.datasets import build_dataloader
+
+    dataset = [dict(value=torch.tensor([index])) for index in range(3)]
+    # mmseg's default persistent_workers=True; torch refuses it with 0.
+    loader = build_dataloader(dataset, 2, 0, dist=False, shuffle=False)
+    assert loader.num_workers == 0 and not loader.persistent_workers
+    assert [batch['value'].tolist() for batch in loader] == [[[0], [1]],
+                                                              [[2]]]
+    assert mmseg_train.build_dataloader is build_dataloader
+    # With workers, persistence stays as asked.
+    loader = build_dataloader(dataset, 2, 1, dist=False)
+    assert loader.persistent_workers
+
+
 class _Trainable(nn.Linear):
 
     def __init__(self):

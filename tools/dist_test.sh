@@ -2,35 +2,32 @@
 # Usage: ./tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
 # e.g. ./tools/dist_test.sh CONFIG CKPT 8 --eval mIoU mF1
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# Killing the script (TERM, INT, HUP) stops the test processes.
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+. "$(dirname "$0")/dist_launch.sh"
 
 for f in "$CONFIG" "$CHECKPOINT"; do
-    if [ ! -f "$f" ]; then
-        echo "dist_test.sh: error: file not found: $f" >&2
-        exit 1
-    fi
+    [ -f "$f" ] || fail "file not found: $f"
 done
+check_launch_settings "$GPUS"
+"$PYTHON" "$TOOLS_DIR/test.py" "$CONFIG" "$CHECKPOINT" --check-only "${@:4}" ||
+    exit $?
 
-# torchrun of the active environment, else of the repository's .venv/.
-TORCHRUN=${TORCHRUN:-torchrun}
-if ! command -v "$TORCHRUN" >/dev/null 2>&1; then
-    TORCHRUN="$(dirname "$0")/../.venv/bin/torchrun"
+# Without --tmpdir the ranks pass their results through .dist_test/ in the
+# working directory (shared by all nodes), which mmcv leaves behind. On one
+# node they use a private folder instead, removed however the script ends.
+TMPDIR_ARGS=()
+if [[ " ${*:4} " != *" --tmpdir"[=\ ]* ]]; then
+    if [ "$NNODES" = 1 ]; then
+        RESULTS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dist_test.XXXXXX") ||
+            fail "cannot create a temporary folder in ${TMPDIR:-/tmp}"
+        trap 'rm -rf "$RESULTS_DIR"' EXIT
+        TMPDIR_ARGS=(--tmpdir "$RESULTS_DIR")
+    elif [ ! -e .dist_test ]; then
+        trap 'rmdir .dist_test 2>/dev/null' EXIT
+    fi
 fi
-
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-"$TORCHRUN" \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    "$(dirname "$0")/test.py" \
-    "$CONFIG" \
-    "$CHECKPOINT" \
-    --launcher pytorch ${@:4}
+launch_workers "$TOOLS_DIR/test.py" "$CONFIG" "$CHECKPOINT" \
+    --launcher pytorch "${TMPDIR_ARGS[@]}" "${@:4}"

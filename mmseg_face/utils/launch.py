@@ -98,21 +98,40 @@ def run_conversion(prog, convert, *args, **kwargs):
     sys.exit(1 if summary.rejected else 0)
 
 
+CHECK_ONLY_FLAG = '--check-only'
+
+
 def run_stock_tool(name, argv=None):
-    """Run mmseg's ``tools/<name>.py`` as ``__main__`` with ``argv``.
+    """Run mmseg's ``tools/<name>.py`` (train or test) with ``argv``.
 
     The config's ``custom_imports`` would register mmseg_face too, but only
     after the script has imported mmcv's functions; importing it here first
-    lets the script see the compatibility patches.
+    lets the script see the compatibility patches. The arguments, as the
+    script parses them, pass the start-up checks of
+    :mod:`mmseg_face.utils.preflight` before its ``main`` runs; with
+    ``--check-only`` the tool stops there and prints what was checked.
     """
     import mmseg_face  # noqa: F401  (patches and registration)
+    from mmseg_face.utils.preflight import (StartupCheckError,
+                                            check_test_start_up,
+                                            check_train_start_up)
+    start_up_check = dict(train=check_train_start_up,
+                          test=check_test_start_up)[name]
 
     argv = sys.argv[1:] if argv is None else argv
+    check_only = CHECK_ONLY_FLAG in argv
+    argv = [arg for arg in argv if arg != CHECK_ONLY_FLAG]
     prog = f'tools/{name}.py'
-    with exit_on_user_error(prog):
+    with exit_on_user_error(prog, input_errors=(StartupCheckError, )):
         path = stock_tool_path(name)
         if argv and not argv[0].startswith('-') and argv[0].endswith('.py') \
                 and not osp.isfile(argv[0]):
             raise FileNotFoundError(f'config file not found: {argv[0]}')
         sys.argv = [path] + normalize_local_rank_argv(argv)
-        runpy.run_path(path, run_name='__main__')
+        # Defines the script's functions without running its main.
+        script = runpy.run_path(path, run_name='mmseg_stock_tool')
+        summary = start_up_check(script['parse_args']())
+        if check_only:
+            print(f'{prog}: {summary}')
+            return
+        script['main']()
