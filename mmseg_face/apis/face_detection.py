@@ -1,12 +1,13 @@
-"""Face detection, crop/alignment and paste-back for faces in the wild.
+"""Face detection and the box crop for faces in the wild.
 
 A detector is any object with ``detect(img) -> list[Face]`` (see
-:class:`FaceDetector`). The default, :class:`HaarCascadeFaceDetector`, uses
-the Haar cascades that ship inside the ``opencv-python`` wheel, so it needs
-no download. Each face is cut out as a square crop around its box (plus a
-margin), rotated upright when both eye centres are known, and resized to the
-parser's input size; the parsed crop is warped back with the inverse of the
-same affine transform.
+:class:`FaceDetector`); ``detect_batch(imgs)`` runs several images at once.
+The default, :class:`MTCNNFaceDetector`, is facenet-pytorch's MTCNN with the
+weights that ship inside its wheel: boxes, scores and five landmarks, no
+download. :class:`HaarCascadeFaceDetector` (OpenCV's bundled cascades) is the
+fallback without landmarks. How faces are then cropped and pasted back is in
+:mod:`mmseg_face.apis.face_alignment`; the ``box`` crop, a square around the
+box plus a margin levelled by the eyes, is :func:`face_to_crop_matrix` here.
 """
 import math
 import os.path as osp
@@ -17,18 +18,37 @@ import cv2
 import numpy as np
 
 
+LANDMARK_NAMES = ('right_eye', 'left_eye', 'nose', 'right_mouth',
+                  'left_mouth')
+
+
 @dataclass
 class Face:
     """One face in an image.
 
+    Coordinates are pixels in OpenCV's convention: ``(x, y)``, the centre of
+    pixel (row i, column j) is ``(j, i)``.
+
     Args:
-        box (tuple[float]): ``(x1, y1, x2, y2)`` in pixels.
+        box (tuple[float]): ``(x1, y1, x2, y2)``.
         eyes (tuple, optional): ``((x, y), (x, y))`` centres of the eye on the
             image's left and the eye on the image's right. When given, the
-            crop is rotated so that the eyes are level. Default: None.
+            ``box`` crop is rotated so that the eyes are level. Default: the
+            first two landmarks, if any.
+        landmarks (array-like, optional): ``(5, 2)`` points in the order of
+            :data:`LANDMARK_NAMES`, which is the order CelebA, MTCNN and
+            facer use: the subject's right eye, the subject's left eye, the
+            nose tip, the subject's right mouth corner, the subject's left
+            mouth corner. Subject's right is the image's left for a face
+            looking at the camera, so for an upright face the points run
+            left to right in the image (eyes, then mouth corners). Default:
+            None.
+        score (float, optional): Detector confidence. Default: None.
     """
     box: Tuple[float, float, float, float]
     eyes: Optional[Tuple[Tuple[float, float], Tuple[float, float]]] = None
+    landmarks: Optional[np.ndarray] = None
+    score: Optional[float] = None
 
     def __post_init__(self):
         x1, y1, x2, y2 = (float(v) for v in self.box)
@@ -36,6 +56,14 @@ class Face:
             raise ValueError(f'face box {self.box} must satisfy x2 > x1 and '
                              f'y2 > y1')
         self.box = (x1, y1, x2, y2)
+        if self.landmarks is not None:
+            points = np.asarray(self.landmarks, dtype=np.float64)
+            if points.shape != (5, 2) or not np.isfinite(points).all():
+                raise ValueError(f'face landmarks must be a finite (5, 2) '
+                                 f'array, got shape {points.shape}')
+            self.landmarks = points
+            if self.eyes is None:
+                self.eyes = (tuple(points[0]), tuple(points[1]))
 
 
 def as_face(face):
@@ -66,13 +94,108 @@ class FaceDetector:
         """
         raise NotImplementedError
 
+    def detect_batch(self, imgs):
+        """Find the faces in several images; one list of faces per image."""
+        return [self.detect(img) for img in imgs]
+
+
+def keep_large_faces(faces, min_relative_size):
+    """Drop faces whose box side is below ``min_relative_size`` times the
+    largest face's side in the same image (tiny boxes on background)."""
+    if not faces or min_relative_size <= 0:
+        return list(faces)
+    sides = [max(f.box[2] - f.box[0], f.box[3] - f.box[1]) for f in faces]
+    limit = min_relative_size * max(sides)
+    return [face for face, side in zip(faces, sides) if side >= limit]
+
+
+class MTCNNFaceDetector(FaceDetector):
+    """MTCNN (Zhang et al., 2016): boxes, scores and five landmarks.
+
+    facenet-pytorch's implementation, with the P-, R- and O-net weights that
+    ship inside its wheel, so it works offline. Images of the same size are
+    detected in one pass (all pyramid levels batched).
+
+    Args:
+        min_face_size (int): Smallest face side searched, in pixels; larger
+            is faster. Default: 20.
+        score_threshold (float): Minimum final (O-net) score. Default: 0.9.
+        min_relative_size (float): Drop faces smaller than this fraction of
+            the largest face of the same image (0 keeps all). Default: 0.2.
+        stage_thresholds (tuple[float]): P-, R-, O-net thresholds of the
+            cascade. Default: facenet-pytorch's (0.6, 0.7, 0.7).
+        device (str): Torch device. Default: 'cpu'.
+    """
+
+    def __init__(self,
+                 min_face_size=20,
+                 score_threshold=0.9,
+                 min_relative_size=0.2,
+                 stage_thresholds=(0.6, 0.7, 0.7),
+                 device='cpu'):
+        if min_face_size < 12:
+            raise ValueError(f'min_face_size must be >= 12 (MTCNN\'s '
+                             f'smallest window), got {min_face_size}')
+        try:
+            from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
+        except ImportError as error:
+            raise ImportError(
+                f'MTCNNFaceDetector needs facenet-pytorch ({error}); install '
+                f'it with `pip install --no-deps facenet-pytorch==2.6.0` '
+                f'(`make install` does) or use HaarCascadeFaceDetector') \
+                from error
+        import torch
+        self.min_face_size = min_face_size
+        self.score_threshold = score_threshold
+        self.min_relative_size = min_relative_size
+        self.stage_thresholds = tuple(stage_thresholds)
+        self.device = torch.device(device)
+        self.nets = [net().to(self.device).eval()
+                     for net in (PNet, RNet, ONet)]
+
+    def detect(self, img):
+        return self.detect_batch([img])[0]
+
+    def detect_batch(self, imgs):
+        from facenet_pytorch.models.utils.detect_face import detect_face
+        import torch
+
+        groups = {}
+        for index, img in enumerate(imgs):
+            groups.setdefault(img.shape[:2], []).append(index)
+        found = [None] * len(imgs)
+        for indices in groups.values():
+            rgb = np.stack([imgs[i][..., ::-1] for i in indices])
+            with torch.no_grad():
+                boxes, points = detect_face(rgb, self.min_face_size,
+                                            *self.nets, self.stage_thresholds,
+                                            0.709, self.device)
+            for index, image_boxes, image_points in zip(
+                    indices, boxes, points):
+                found[index] = self._faces(image_boxes, image_points)
+        return found
+
+    def _faces(self, boxes, points):
+        faces = []
+        for box, landmarks in zip(np.asarray(boxes).reshape(-1, 5),
+                                  np.asarray(points).reshape(-1, 5, 2)):
+            x1, y1, x2, y2, score = (float(v) for v in box)
+            if score < self.score_threshold or x2 <= x1 or y2 <= y1:
+                continue
+            if max(x2 - x1, y2 - y1) < self.min_face_size:
+                continue
+            faces.append(Face(box=(x1, y1, x2, y2), landmarks=landmarks,
+                              score=score))
+        faces = keep_large_faces(faces, self.min_relative_size)
+        return sorted(faces, key=lambda face: -face.score)
+
 
 class HaarCascadeFaceDetector(FaceDetector):
     """Viola-Jones face detector from OpenCV's bundled Haar cascades.
 
     The cascade files come with ``opencv-python`` (``cv2.data.haarcascades``),
-    so it works offline. It finds frontal faces only; pass boxes yourself or
-    plug in a stronger detector for profiles and small faces.
+    so it works offline. The fallback of :class:`MTCNNFaceDetector`: frontal
+    faces only, no landmarks (eye centres at best), more false positives.
 
     Args:
         scale_factor (float): Image-pyramid step. Default: 1.1.
