@@ -121,18 +121,24 @@ class FaceWarp:
             return 0.0, self.crop_size - 1.0
         return -0.5, self.crop_size - 0.5
 
-    def crop(self, img):
-        """Cut this crop out of ``img`` (bilinear, black outside)."""
+    def crop(self, img, interpolation=cv2.INTER_LINEAR):
+        """Cut this crop out of ``img`` (black outside the image).
+
+        Args:
+            img (np.ndarray): ``(H, W)`` or ``(H, W, C)`` image.
+            interpolation (int): OpenCV flag; ``cv2.INTER_NEAREST`` for
+                label maps. Default: bilinear.
+        """
         size = self.crop_size
         if self.warp_factor <= 0:
             return cv2.warpAffine(
-                img, self.matrix, (size, size), flags=cv2.INTER_LINEAR,
+                img, self.matrix, (size, size), flags=interpolation,
                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         ys, xs = np.mgrid[:size, :size]
         grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
         maps = self.crop_to_image(grid).astype(np.float32).reshape(
             size, size, 2)
-        return cv2.remap(img, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
+        return cv2.remap(img, maps[..., 0], maps[..., 1], interpolation,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def image_region(self, image_shape):
@@ -163,17 +169,25 @@ class FaceWarp:
             region (tuple[slice, slice]): From :meth:`image_region`.
 
         Returns:
-            tuple[np.ndarray, np.ndarray]: ``(C, rh, rw)`` float32 values and
-            the ``(rh, rw)`` bool mask of the pixels inside the crop.
+            tuple[np.ndarray]: ``(C, rh, rw)`` float32 values, the ``(rh,
+            rw)`` bool mask of the pixels inside the crop and their ``(rh,
+            rw)`` distance from the crop centre in the aligned (unwarped)
+            frame, in half crop sides (Chebyshev): below 1 in the crop's
+            linear part, larger where the tanh warp squeezes.
         """
         rows, cols = region
         ys, xs = np.mgrid[rows, cols]
-        coords = self.image_to_crop(np.stack([xs.ravel(), ys.ravel()], 1))
+        points = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
+        aligned = points @ self.matrix[:, :2].T + self.matrix[:, 2]
+        half = self.crop_size / 2
+        radius = np.abs((aligned + 0.5 - half) / half).max(1)
+        coords = self._squeeze(aligned, np.tanh)
         low, high = self._extent
-        inside = ((coords >= low) & (coords <= high)).all(1).reshape(xs.shape)
+        inside = ((coords >= low) & (coords <= high)).all(1)
         maps = coords.astype(np.float32).reshape(xs.shape + (2, ))
         values = _remap_channels(crop_values, maps[..., 0], maps[..., 1])
-        return values, inside
+        return (values, inside.reshape(xs.shape),
+                radius.astype(np.float32).reshape(xs.shape))
 
 
 def _safe_arctanh(x):
@@ -318,14 +332,27 @@ def align_face(img, face, preset, crop_size, margin=0.5):
     return warp.crop(img), warp
 
 
+def crop_label_probs(labels, warp, num_classes):
+    """One-hot ``(C, size, size)`` probabilities of a label map's crop.
+
+    What a perfect parser returns for the crop: ground truth in the format
+    of :meth:`FaceParser.parse_crops`, for tests and figures.
+    """
+    crop = warp.crop(np.ascontiguousarray(labels, np.uint8),
+                     cv2.INTER_NEAREST)
+    return (np.arange(num_classes)[:, None, None] == crop).astype(np.float32)
+
+
 def paste_face_probs(image_shape, crop_results, num_classes=None):
     """Warp the class probabilities of face crops back into the image.
 
     Each crop's probabilities are sampled bilinearly at the image pixels it
     covers. Where crops overlap, a pixel takes the face with the highest
     foreground probability (``1 - p[0]``), so a neighbour's margin, which
-    its parser calls background, never paints over a face. Pixels of no
-    crop are background with probability 1.
+    its parser calls background, never paints over a face; on a tie (within
+    ``TIE_TOLERANCE``) the face whose crop centre is nearer, in that crop's
+    own scale, wins: its crop sees the pixel larger. Pixels of no crop are
+    background with probability 1.
 
     Args:
         image_shape (tuple[int]): ``(H, W)`` of the image.
@@ -360,19 +387,24 @@ def paste_face_argmax(image_shape, crop_results):
     return labels
 
 
+TIE_TOLERANCE = 1e-3
+
+
 def _winning_pixels(image_shape, crop_results):
     """Yield ``(region, values, wins)`` per crop: its sampled values and the
-    pixels where it has the highest foreground probability so far (later
-    crops overwrite the pixels they win)."""
-    best = np.zeros(image_shape[:2], np.float32)
-    covered = np.zeros(image_shape[:2], bool)
+    pixels it wins so far (later crops overwrite the pixels they win)."""
+    best = np.full(image_shape[:2], -1, np.float32)  # -1: no crop yet
+    best_radius = np.full(image_shape[:2], np.inf, np.float32)
     for crop_probs, warp in crop_results:
         region = warp.image_region(image_shape)
         if region is None:
             continue
-        values, inside = warp.sample_at_image(crop_probs, region)
+        values, inside, radius = warp.sample_at_image(crop_probs, region)
         foreground = 1 - values[0]
-        wins = inside & (~covered[region] | (foreground > best[region]))
-        best[region][wins] = foreground[wins]
-        covered[region] |= inside
+        best_here, radius_here = best[region], best_radius[region]
+        tie = np.abs(foreground - best_here) <= TIE_TOLERANCE
+        wins = inside & ((foreground > best_here + TIE_TOLERANCE) |
+                         (tie & (radius < radius_here)))
+        best_here[wins] = foreground[wins]
+        radius_here[wins] = radius[wins]
         yield region, values, wins

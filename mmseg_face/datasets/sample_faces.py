@@ -293,6 +293,56 @@ def five_point_landmarks(landmarks):
     return np.asarray(landmarks)[list(FIVE_POINT_INDICES)]
 
 
+def compose_wild_scene(canvas_size, placements, face_size=256, seed=0):
+    """Drawn faces pasted onto a larger canvas under known similarities.
+
+    Args:
+        canvas_size (tuple[int]): ``(height, width)``.
+        placements (list[tuple]): ``(angle, scale, (cx, cy))`` per face: a
+            counter-clockwise rotation in degrees and a scale about the
+            centre of the drawn ``face_size`` square, which then goes to
+            ``(cx, cy)`` (it may run off the canvas).
+        face_size (int): Side of each drawn face. Default: 256.
+        seed (int): Random seed. Default: 0.
+
+    Returns:
+        dict: ``image`` (uint8 BGR), ``labels`` (uint8 CelebAMask-HQ ids;
+        later faces on top), ``boxes`` (``(N, 4)`` skin bounding boxes
+        ``x1, y1, x2, y2``), ``landmarks`` (``(N, 5, 2)``, see
+        :func:`five_point_landmarks`) and ``matrices`` (``(N, 2, 3)`` face
+        square -> canvas).
+    """
+    rng = np.random.default_rng(seed)
+    height, width = canvas_size
+    coarse = rng.integers(60, 200, (4, 4, 3)).astype(np.uint8)
+    image = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    labels = np.zeros((height, width), np.uint8)
+    boxes, points, matrices = [], [], []
+    centre = face_size / 2
+    for angle, scale, (cx, cy) in placements:
+        face, parts, landmarks = draw_face(rng, face_size, accessories=())
+        label = merge_celebamask_parts(parts)
+        matrix = cv2.getRotationMatrix2D((centre, centre), angle, scale)
+        matrix[:, 2] += (cx - centre, cy - centre)
+        warped_label = cv2.warpAffine(label, matrix, (width, height),
+                                      flags=cv2.INTER_NEAREST)
+        warped_face = cv2.warpAffine(face, matrix, (width, height),
+                                     flags=cv2.INTER_LINEAR)
+        on_face = warped_label > 0
+        labels[on_face] = warped_label[on_face]
+        image[on_face] = warped_face[on_face]
+        ys, xs = np.nonzero(label == 1)
+        skin = np.stack([xs, ys], 1) @ matrix[:, :2].T + matrix[:, 2]
+        boxes.append(np.concatenate([skin.min(0), skin.max(0)]))
+        points.append(five_point_landmarks(landmarks) @ matrix[:, :2].T +
+                      matrix[:, 2])
+        matrices.append(matrix)
+    return dict(image=image, labels=labels,
+                boxes=np.array(boxes).reshape(-1, 4),
+                landmarks=np.array(points).reshape(-1, 5, 2),
+                matrices=np.array(matrices).reshape(-1, 2, 3))
+
+
 def _accessories_for(index, rng, dataset):
     if dataset != 'celebamask_hq':
         # Helen and LaPa have no classes for them; keep hair and eyes bare.
@@ -504,6 +554,6 @@ def make_converted_sample(dataset, out_dir, num_images=10, size=64, seed=0):
 
 __all__ = [
     'ACCESSORIES', 'FIVE_POINT_INDICES', 'SAMPLE_DATASETS', 'SPLIT_CYCLE',
-    'draw_face', 'five_point_landmarks',
+    'compose_wild_scene', 'draw_face', 'five_point_landmarks',
     'make_converted_sample', 'make_sample_release', 'merge_celebamask_parts'
 ]
