@@ -358,7 +358,8 @@ class FaceParser:
         return labels
 
     def _infer_probs(self, images):
-        """Class probabilities ``(C, H, W)`` float32 of BGR arrays.
+        """Class probabilities ``(C, H, W)`` float32 of BGR arrays (views
+        of channel-last arrays).
 
         The config's test pipeline and mmseg's ``aug_test`` rule (the mean
         of the views' probabilities) as ``inference_segmentor`` uses them,
@@ -384,7 +385,11 @@ class FaceParser:
                         self.model.inference(img, metas, rescale=True)
                         for img, metas in zip(data['img'], data['img_metas'])
                     ]
-                mean = (sum(views) / len(views)).cpu().numpy()
-                for index, image_probs in zip(chunk, mean):
-                    probs[index] = image_probs.astype(np.float32)
+                mean = sum(views) / len(views)
+                # Channel-last memory: paste-back samples all classes of a
+                # pixel at once (FaceWarp.sample_at_image).
+                channels_last = mean.float().permute(0, 2, 3,
+                                                     1).contiguous().cpu()
+                for index, image_probs in zip(chunk, channels_last.numpy()):
+                    probs[index] = image_probs.transpose(2, 0, 1)
         return probs
