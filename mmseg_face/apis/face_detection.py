@@ -275,17 +275,44 @@ class MTCNNFaceDetector(FaceDetector):
 
     def _box_crops(self, images, boxes, image_inds, size):
         """Each box's pixels, clipped to its image, resized to ``size``
-        square (facenet-pytorch's 1-based ``pad`` bounds)."""
+        square (facenet-pytorch's 1-based ``pad`` bounds).
+
+        A box at least twice ``size`` is cut from a copy of the image halved
+        as often as that holds: the same area average from a fraction of
+        the pixels (large faces have many candidate boxes).
+        """
         from facenet_pytorch.models.utils.detect_face import pad
         height, width = images[0].shape[:2]
         y, ey, x, ex = pad(boxes, width, height)
+        halved = {}
         crops = np.zeros((len(boxes), size, size, 3), np.uint8)
         for k, index in enumerate(image_inds.tolist()):
-            if ey[k] > y[k] - 1 and ex[k] > x[k] - 1:
-                crops[k] = cv2.resize(
-                    images[index][y[k] - 1:ey[k], x[k] - 1:ex[k]],
-                    (size, size), interpolation=cv2.INTER_AREA)
+            top, bottom, left, right = y[k] - 1, ey[k], x[k] - 1, ex[k]
+            if bottom <= top or right <= left:
+                continue
+            level = int(np.log2(max(min(bottom - top, right - left) / size,
+                                    1)))
+            source = self._halved(images, index, level, halved)
+            step = 2**level
+            crops[k] = cv2.resize(
+                source[top // step:-(-bottom // step),
+                       left // step:-(-right // step)], (size, size),
+                interpolation=cv2.INTER_AREA)
         return self._normalise(crops)
+
+    @staticmethod
+    def _halved(images, index, level, cache):
+        """``images[index]`` halved ``level`` times, memoised in ``cache``."""
+        if level == 0:
+            return images[index]
+        if (index, level) not in cache:
+            larger = MTCNNFaceDetector._halved(images, index, level - 1,
+                                               cache)
+            cache[index, level] = cv2.resize(
+                larger, (max(larger.shape[1] // 2, 1),
+                         max(larger.shape[0] // 2, 1)),
+                interpolation=cv2.INTER_AREA)
+        return cache[index, level]
 
     def _faces(self, boxes, points):
         faces = []
