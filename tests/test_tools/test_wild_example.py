@@ -31,7 +31,8 @@ def test_figure_shows_the_image_and_the_pasted_labels(monkeypatch, tmp_path):
         assert colour[cy - 3:cy + 4, cx - 3:cx + 4].max() > 100  # a face
     assert np.abs(colour[:20, 180:240]).max() < 30  # background
     # The five points (yellow) are drawn on the image panel.
-    yellow = (image[..., 0] < 80) & (image[..., 1] > 170) & (image[..., 2] > 170)
+    blue, green, red = image.transpose(2, 0, 1)
+    yellow = (blue < 80) & (green > 170) & (red > 170)
     assert yellow.sum() >= 15 * 9
 
 
