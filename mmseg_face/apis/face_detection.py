@@ -16,7 +16,8 @@ from typing import Optional, Tuple
 
 import cv2
 import numpy as np
-
+import torch
+from torchvision.ops import batched_nms
 
 LANDMARK_NAMES = ('right_eye', 'left_eye', 'nose', 'right_mouth',
                   'left_mouth')
@@ -156,7 +157,6 @@ class MTCNNFaceDetector(FaceDetector):
                 f'it with `pip install --no-deps facenet-pytorch==2.6.0` '
                 f'(`make install` does) or use HaarCascadeFaceDetector') \
                 from error
-        import torch
         self.min_face_size = min_face_size
         self.min_face_ratio = min_face_ratio
         self.score_threshold = score_threshold
@@ -170,7 +170,6 @@ class MTCNNFaceDetector(FaceDetector):
         return self.detect_batch([img])[0]
 
     def detect_batch(self, imgs):
-        import torch
         groups = {}
         for index, img in enumerate(imgs):
             groups.setdefault(img.shape[:2], []).append(index)
@@ -179,9 +178,11 @@ class MTCNNFaceDetector(FaceDetector):
             with torch.no_grad():
                 boxes, points, image_inds = self._cascade(
                     [imgs[i] for i in indices])
+            min_size = self._min_size(*imgs[indices[0]].shape[:2])
             for position, index in enumerate(indices):
                 mine = image_inds == position
-                found[index] = self._faces(boxes[mine], points[mine])
+                found[index] = self._faces(boxes[mine], points[mine],
+                                           min_size)
         return found
 
     def _min_size(self, height, width):
@@ -194,9 +195,7 @@ class MTCNNFaceDetector(FaceDetector):
         Returns ``(N, 5)`` boxes with scores, ``(N, 5, 2)`` points and the
         ``(N, )`` image index of each, as numpy arrays.
         """
-        import torch
         from facenet_pytorch.models.utils import detect_face as mtcnn_utils
-        from torchvision.ops import batched_nms
 
         height, width = images[0].shape[:2]
         thresholds = self.stage_thresholds
@@ -268,7 +267,6 @@ class MTCNNFaceDetector(FaceDetector):
 
     def _normalise(self, bgr):
         """``(B, h, w, 3)`` BGR uint8 -> the nets' RGB input, in [-1, 1]."""
-        import torch
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         data = torch.from_numpy(rgb).to(self.device)
         return (data.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
@@ -314,13 +312,13 @@ class MTCNNFaceDetector(FaceDetector):
                 interpolation=cv2.INTER_AREA)
         return cache[index, level]
 
-    def _faces(self, boxes, points):
+    def _faces(self, boxes, points, min_size):
         faces = []
         for box, landmarks in zip(boxes, points):
             x1, y1, x2, y2, score = (float(v) for v in box)
             if score < self.score_threshold or x2 <= x1 or y2 <= y1:
                 continue
-            if max(x2 - x1, y2 - y1) < self.min_face_size:
+            if max(x2 - x1, y2 - y1) < min_size:
                 continue
             faces.append(Face(box=(x1, y1, x2, y2), landmarks=landmarks,
                               score=score))
