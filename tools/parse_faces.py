@@ -4,6 +4,7 @@ Usage::
 
     python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
         [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
+        [--detector mtcnn|haar] [--alignment celeba_hq|farl|box] \
         [--device cpu] [--no-optimize]
 
 Writes ``DIR/labels/<name>.png`` (class ids), ``DIR/overlays/<name>.png``
@@ -41,8 +42,17 @@ def parse_args():
         '--boxes',
         help='JSON file of face boxes per input, used instead of detection')
     parser.add_argument(
+        '--detector', choices=('mtcnn', 'haar'), default='mtcnn',
+        help='face detector of --detect-faces: MTCNN with five landmarks '
+        '(default) or OpenCV\'s Haar cascade (boxes only)')
+    parser.add_argument(
+        '--alignment', choices=('celeba_hq', 'farl', 'box'),
+        help='how faces are cropped (default: the one the model was trained '
+        'on, from its checkpoint or config; box when neither says)')
+    parser.add_argument(
         '--margin', type=finite_float(0), default=0.5,
-        help='context around a detected face, fraction of its box per side')
+        help='context around a face box of the box alignment, fraction of '
+        'its size per side')
     parser.add_argument('--device', default='cpu', help='torch device')
     parser.add_argument(
         '--batch-size', type=int_at_least(1), default=4,
@@ -61,9 +71,10 @@ def main():
     args = parse_args()
     import torch
 
-    from mmseg_face.apis import (FaceParser, ImageReadError,
-                                 InferenceOptimizationError, OutputWriteError,
-                                 ParseInputError, load_boxes, parse_to_dir)
+    from mmseg_face.apis import (FaceParser, HaarCascadeFaceDetector,
+                                 ImageReadError, InferenceOptimizationError,
+                                 OutputWriteError, ParseInputError,
+                                 load_boxes, parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
@@ -92,7 +103,10 @@ def main():
             device=args.device,
             batch_size=args.batch_size,
             margin=args.margin,
-            optimize=not args.no_optimize)
+            optimize=not args.no_optimize,
+            detector=HaarCascadeFaceDetector()
+            if args.detector == 'haar' else None,
+            alignment=args.alignment)
         summary = parse_to_dir(
             parser,
             args.input,
