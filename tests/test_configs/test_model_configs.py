@@ -1,4 +1,4 @@
-"""ParseNet, SFNet and built-in-model face configs: recipe, one train/test
+"""ParseNet, SFNet, face BiSeNet and built-in-model face configs: recipe, one train/test
 step on generated faces, and the FLOPs tool.
 
 Every model runs at 32 px with SyncBN reverted to BN; no pretrained weight
@@ -24,12 +24,18 @@ SIZE = 32
 
 # config -> (segmentor type, decode-head type, parameters at 19 classes).
 # ParseNet is GPEN's published count; SFNet-R18 is hand-derived in
-# tests/test_models/test_sfnet_head.py; the others are mmseg's models.
+# tests/test_models/test_sfnet_head.py; the face BiSeNets are the originals'
+# measured counts plus 3 x 19 zero biases (tests/test_models/
+# test_face_bisenet.py); the others are mmseg's models.
 CONFIGS = {
     'parsenet/parsenet_1x8_512x512_80k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'ParseNetHead', 21_303_254),
     'sfnet/sfnet_r18_512x512_80k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'SFNetHead', 12_740_083),
+    'face_bisenet/face_bisenet_r18_8x2_448x448_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'FCNHead', 13_300_473),
+    'face_bisenet/face_bisenet_r34_8x2_448x448_80k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'FCNHead', 23_408_633),
     'baselines/pspnet_r50-d8_512x512_80k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'PSPHead', None),
     'baselines/deeplabv3plus_r50-d8_512x512_80k_celebamask-hq.py':
@@ -60,7 +66,7 @@ def heads(model_cfg):
 
 def test_every_config_file_is_listed():
     found = set()
-    for folder in ('parsenet', 'sfnet', 'baselines'):
+    for folder in ('parsenet', 'sfnet', 'face_bisenet', 'baselines'):
         found |= {
             f'{folder}/{path}' for path in mmcv.scandir(
                 osp.join(CONFIG_ROOT, folder), '.py', recursive=True)

@@ -17,6 +17,8 @@ FACE_MODELS = [
     'local_configs/segnext/tiny/segnext_mscan-t_8x8_512x512_160k_'
     'celebamask-hq.py',
     'local_configs/parsenet/parsenet_1x8_512x512_80k_celebamask-hq.py',
+    'local_configs/face_bisenet/face_bisenet_r18_8x2_448x448_80k_'
+    'celebamask-hq.py',
 ]
 
 
@@ -138,7 +140,8 @@ def test_syncbn_is_gone_from_the_exported_graph(tmp_path, tiny_checkpoint):
 
 
 @pytest.mark.parametrize('config', FACE_MODELS,
-                         ids=['ehanet_r18', 'segnext_t', 'parsenet'])
+                         ids=['ehanet_r18', 'segnext_t', 'parsenet',
+                              'face_bisenet_r18'])
 def test_face_models_export_and_match_pytorch(tmp_path, config):
     from mmseg_face.apis import export_onnx, verify_onnx
 
