@@ -4,12 +4,20 @@ Usage::
 
     python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
         [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
-        [--device cpu] [--no-optimize]
+        [--device cpu] [--no-optimize] \
+        [--prob-smoothing 0.6] [--landmark-smoothing 0.5] [--max-frames N]
+
+INPUT is an image, a folder of images, a video file, or a webcam index (a
+whole number such as ``0``, unless a file of that name exists).
 
 Writes ``DIR/labels/<name>.png`` (class ids), ``DIR/overlays/<name>.png``
 (colour overlay with the dataset palette) and, with ``--masks``,
-``DIR/masks/<class>/<name>.png`` (0/255). Unreadable inputs are reported and
-skipped; the exit status is 1 when any input failed.
+``DIR/masks/<class>/<name>.png`` (0/255). A video or webcam also gives
+``DIR/<stem>_overlay.mp4`` and its frames per second in the summary; with
+``--detect-faces`` its faces are tracked and smoothed from frame to frame.
+Unreadable inputs are reported and skipped; the exit status is 1 when any
+input failed, also when a video ends before the frame count of its header.
+A webcam runs until ``--max-frames`` or Ctrl-C.
 
 ``--boxes`` gives face boxes instead of detecting them, as JSON
 ``{"group.jpg": [[x1, y1, x2, y2], ...], ...}`` (video frames are keyed
@@ -17,7 +25,24 @@ skipped; the exit status is 1 when any input failed.
 """
 import argparse
 import json
+import os.path as osp
 import sys
+
+
+def smoothing_factor(text):
+    """argparse type of a weight of the past in [0, 1)."""
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f'must be in [0, 1), got {text}')
+    return value
+
+
+def positive_int(text):
+    """argparse type of a count >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {text}')
+    return value
 
 
 def parse_args():
@@ -25,7 +50,9 @@ def parse_args():
         description='Parse faces in an image, a folder or a video')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='model checkpoint file')
-    parser.add_argument('input', help='image file, folder of images or video')
+    parser.add_argument(
+        'input',
+        help='image file, folder of images, video file or webcam index')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--masks', default='',
@@ -47,21 +74,39 @@ def parse_args():
     parser.add_argument(
         '--opacity', type=float, default=0.5, help='overlay opacity (0, 1]')
     parser.add_argument(
+        '--prob-smoothing', type=smoothing_factor, default=0.6,
+        help='video with --detect-faces: weight of the past in the moving '
+        'average of each face\'s class probabilities, in [0, 1); 0 turns it '
+        'off')
+    parser.add_argument(
+        '--landmark-smoothing', type=smoothing_factor, default=0.5,
+        help='video with --detect-faces: weight of the past in the filter of '
+        'each face\'s box and landmarks, in [0, 1); 0 turns it off')
+    parser.add_argument(
+        '--max-frames', type=positive_int,
+        help='stop a video or webcam after this many frames')
+    parser.add_argument(
         '--no-optimize', action='store_true',
         help='run the model as built, without folding BatchNorm into the '
         'convolutions and channels-last memory')
     return parser.parse_args()
 
 
+def input_source(text):
+    """A webcam index for a whole number that names no file, else the path."""
+    return int(text) if text.isdigit() and not osp.exists(text) else text
+
+
 def main():
     args = parse_args()
     from mmseg_face.apis import (FaceParser, InferenceOptimizationError,
-                                 parse_to_dir)
+                                 VideoReadError, parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
     with exit_on_user_error('tools/parse_faces.py',
-                            input_errors=(InferenceOptimizationError, )):
+                            input_errors=(InferenceOptimizationError,
+                                          VideoReadError)):
         boxes = None
         if args.boxes:
             with open(args.boxes, encoding='utf-8') as f:
@@ -75,12 +120,15 @@ def main():
             optimize=not args.no_optimize)
         summary = parse_to_dir(
             parser,
-            args.input,
+            input_source(args.input),
             args.out,
             masks=masks,
             detect_faces=args.detect_faces,
             boxes=boxes,
-            opacity=args.opacity)
+            opacity=args.opacity,
+            prob_smoothing=args.prob_smoothing,
+            landmark_smoothing=args.landmark_smoothing,
+            max_frames=args.max_frames)
     print(summary.format())
     print(f'outputs in {args.out}')
     sys.exit(1 if summary.failed else 0)

@@ -1,7 +1,9 @@
 from .face_detection import (Face, FaceDetector, HaarCascadeFaceDetector,
                              crop_face, face_to_crop_matrix, paste_face_labels)
 from .face_parser import FaceParser, ImageReadError, load_bgr_image
-from .file_inference import ParseSummary, parse_to_dir
+from .face_tracking import (FaceTracker, TrackedFrame, VideoFaceParser,
+                            box_iou)
+from .file_inference import ParseSummary, VideoReadError, parse_to_dir
 from .inference_optimization import (InferenceOptimizationError,
                                      optimize_for_inference)
 from .onnx_export import OnnxMismatchError, export_onnx, verify_onnx
@@ -11,7 +13,9 @@ from .visualization import (class_masks, colorize_labels, render_overlay,
 __all__ = [
     'Face', 'FaceDetector', 'HaarCascadeFaceDetector', 'crop_face',
     'face_to_crop_matrix', 'paste_face_labels', 'FaceParser',
-    'ImageReadError', 'load_bgr_image', 'ParseSummary', 'parse_to_dir',
+    'ImageReadError', 'load_bgr_image', 'FaceTracker', 'TrackedFrame',
+    'VideoFaceParser', 'box_iou', 'ParseSummary', 'VideoReadError',
+    'parse_to_dir',
     'InferenceOptimizationError', 'optimize_for_inference',
     'OnnxMismatchError', 'export_onnx', 'verify_onnx', 'class_masks',
     'colorize_labels', 'render_overlay', 'resolve_class_ids'

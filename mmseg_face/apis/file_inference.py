@@ -7,9 +7,19 @@ Logic behind ``tools/parse_faces.py``. Outputs under ``out_dir``:
 - ``masks/<class>/<name>.png``: 0/255 mask of each requested class.
 
 ``<name>`` is the input file's stem, or ``<video stem>_<frame:06d>`` for
-video frames.
+video frames (``webcam<index>_<frame:06d>`` for a webcam). A video or webcam
+also gives ``<video stem>_overlay.mp4``, the overlays as a video at the
+input's frame rate; in the wild its faces are tracked from frame to frame
+(:class:`VideoFaceParser`).
+
+Every file appears whole or not at all: each is written under a temporary
+name and renamed when complete.
 """
+import contextlib
+import os
 import os.path as osp
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +28,19 @@ import mmcv
 
 from .face_detection import as_face
 from .face_parser import ImageReadError, load_bgr_image
+from .face_tracking import VideoFaceParser
 from .visualization import class_masks, render_overlay, resolve_class_ids
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+# Frame rate of the overlay video when the input does not report one.
+DEFAULT_FPS = 25.0
+# Frames in a row that may fail to decode before a video counts as ended.
+MAX_SKIPPED_FRAMES = 10
+
+
+class VideoReadError(ValueError):
+    """A video file or webcam could not be opened."""
 
 
 @dataclass
@@ -38,6 +57,8 @@ class ParseSummary:
             and parsed one by one.
         num_faces (int): Faces parsed (in-the-wild mode only).
         without_faces (list[str]): Images where no face was found or given.
+        video (str, optional): The overlay video written (video input only).
+        seconds (float): Time spent reading, parsing and writing.
     """
     written: list = field(default_factory=list)
     failed: list = field(default_factory=list)
@@ -45,6 +66,8 @@ class ParseSummary:
     in_the_wild: bool = False
     num_faces: int = 0
     without_faces: list = field(default_factory=list)
+    video: str = None
+    seconds: float = 0.0
 
     def format(self):
         """Human-readable multi-line report (face counts in the wild)."""
@@ -53,6 +76,11 @@ class ParseSummary:
         if self.in_the_wild:
             lines.append(f'faces parsed: {self.num_faces}; images without a '
                          f'face: {len(self.without_faces)}')
+        if self.video is not None:
+            fps = len(self.written) / self.seconds if self.seconds else 0.0
+            lines.append(f'overlay video: {self.video} ({len(self.written)} '
+                         f'frames in {self.seconds:.1f} s, {fps:.2f} '
+                         f'frames/s)')
         if self.ignored:
             lines.append(f'ignored {len(self.ignored)} non-image file(s): '
                          f'{", ".join(self.ignored)}')
@@ -95,38 +123,153 @@ def _iter_images(paths, summary):
             yield name, path.name, None
 
 
-def _iter_frames(video, summary):
-    capture = cv2.VideoCapture(str(video))
-    if not capture.isOpened():
-        summary.failed.append((str(video), 'cannot open video'))
-        return
-    index = 0
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Mute the C-level stderr around an OpenCV video call.
+
+    OpenCV and FFmpeg print their own lines there (a failed open prints
+    several, a damaged frame one or more); the one error this module reports
+    says it instead.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
     try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            name = f'{video.stem}_{index:06d}'
-            yield name, name, frame
-            index += 1
+        with open(os.devnull, 'w') as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
     finally:
-        capture.release()
-    if index == 0:
-        summary.failed.append((str(video), 'video has no readable frame'))
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
-def _count_inputs(source, paths):
-    if paths is not None:
-        return len(paths)
-    capture = cv2.VideoCapture(str(source))
-    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    capture.release()
-    return max(count, 0)
+class _VideoSource:
+    """Frames of a video file or a webcam.
+
+    Args:
+        source (Path | int): Video file, or webcam index.
+
+    Raises:
+        VideoReadError: If it cannot be opened.
+    """
+
+    def __init__(self, source):
+        self.source = source
+        self.is_webcam = isinstance(source, int)
+        self.stem = f'webcam{source}' if self.is_webcam else source.stem
+        self.label = f'webcam {source}' if self.is_webcam else str(source)
+        with _native_stderr_silenced():
+            self.capture = cv2.VideoCapture(
+                source if self.is_webcam else str(source))
+            opened = self.capture.isOpened()
+        if not opened:
+            self.capture.release()
+            raise VideoReadError(
+                f'cannot open webcam {source} (no camera with that index?)'
+                if self.is_webcam else
+                f'{source}: cannot open video (not a video file, or a codec '
+                f'OpenCV lacks)')
+        # A webcam's count is 0 or -1 (endless); a file's comes from its
+        # header, which a truncated file still has whole.
+        self.frame_count = max(
+            int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or DEFAULT_FPS
+
+    def frames(self, summary, max_frames=None):
+        """Yield ``(name, key, frame)`` in order.
+
+        A frame that fails to decode goes to ``summary.failed`` with a None
+        frame, and reading goes on. Failures up to the end of a file (more
+        than ``MAX_SKIPPED_FRAMES`` in a row, or up to its header's frame
+        count) are a truncated or damaged file instead: one entry saying how
+        many frames were decoded.
+        """
+        index = decoded = skipped = 0
+        unreadable = []  # failed frames since the last good one
+        try:
+            while max_frames is None or index < max_frames:
+                with _native_stderr_silenced():
+                    grabbed = self.capture.grab()
+                    ok, frame = self.capture.retrieve() if grabbed else \
+                        (False, None)
+                name = f'{self.stem}_{index:06d}'
+                index += 1
+                if not (ok and frame is not None):
+                    if self.is_webcam or index > self.frame_count or \
+                            len(unreadable) == MAX_SKIPPED_FRAMES:
+                        break
+                    unreadable.append(name)
+                    continue
+                for failed in unreadable:
+                    summary.failed.append((failed, 'frame cannot be decoded'))
+                    yield failed, failed, None
+                skipped += len(unreadable)
+                unreadable = []
+                decoded += 1
+                yield name, name, frame
+        finally:
+            self.capture.release()
+        if decoded == 0:
+            summary.failed.append((self.label, 'video has no readable frame'))
+        elif not self.is_webcam and max_frames is None \
+                and decoded + skipped < self.frame_count:
+            summary.failed.append(
+                (self.label, f'decoded {decoded} of {self.frame_count} '
+                 f'frames (the file is truncated or damaged)'))
+
+
+def _partial_name(path):
+    """Where ``path`` is written before it is renamed into place."""
+    return osp.join(osp.dirname(path), '.partial.' + osp.basename(path))
+
+
+class _AtomicVideoWriter:
+    """An mp4 video written under a temporary name, renamed by :meth:`finish`.
+
+    Args:
+        path (str): The final file.
+        fps (float): Frame rate.
+    """
+
+    def __init__(self, path, fps):
+        self.path = path
+        self.fps = fps
+        self.writer = None
+
+    def write(self, img):
+        if self.writer is None:
+            os.makedirs(osp.dirname(self.path) or '.', exist_ok=True)
+            self.writer = cv2.VideoWriter(_partial_name(self.path),
+                                          cv2.VideoWriter_fourcc(*'mp4v'),
+                                          self.fps,
+                                          (img.shape[1], img.shape[0]))
+            if not self.writer.isOpened():
+                raise OSError(f'cannot write the video {self.path}')
+        self.writer.write(img)
+
+    def finish(self):
+        """Close and rename; returns the path, or None if no frame came."""
+        if self.writer is None:
+            return None
+        self.writer.release()
+        os.replace(_partial_name(self.path), self.path)
+        return self.path
+
+    def discard(self):
+        """Close and delete what was written."""
+        if self.writer is not None:
+            self.writer.release()
+            os.remove(_partial_name(self.path))
 
 
 def _write(path, img):
-    if not mmcv.imwrite(img, path):
-        raise OSError(f'cannot write {path}')
+    """Encode ``img`` by the extension of ``path`` and write it atomically."""
+    ok, encoded = cv2.imencode(osp.splitext(path)[1], img)
+    if not ok:
+        raise OSError(f'cannot encode {path}')
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(_partial_name(path), 'wb') as f:
+        f.write(encoded.tobytes())
+    os.replace(_partial_name(path), path)
 
 
 def parse_to_dir(parser,
@@ -136,14 +279,20 @@ def parse_to_dir(parser,
                  detect_faces=False,
                  boxes=None,
                  opacity=0.5,
-                 show_progress=True):
+                 show_progress=True,
+                 prob_smoothing=0.6,
+                 landmark_smoothing=0.5,
+                 max_frames=None):
     """Parse an image, a folder of images or a video and write the results.
 
-    Unreadable inputs are skipped and recorded in the summary.
+    Unreadable inputs (and video frames that fail to decode) are skipped and
+    recorded in the summary, as is a video that ends before the frame count
+    of its header.
 
     Args:
         parser (FaceParser): The parser.
-        source (str | Path): Image file, folder or video file.
+        source (str | Path | int): Image file, folder, video file, or the
+            index of a webcam (read until ``max_frames`` or Ctrl-C).
         out_dir (str | Path): Output folder.
         masks (Sequence[str]): Class names to write binary masks for.
             Default: ().
@@ -158,55 +307,107 @@ def parse_to_dir(parser,
             ``detect_faces=True`` and fail otherwise. Default: None.
         opacity (float): Overlay opacity. Default: 0.5.
         show_progress (bool): Show an ``mmcv.ProgressBar``. Default: True.
+        prob_smoothing (float): Video in the wild: weight of the past of
+            each face's class probabilities, in ``[0, 1)``; 0 turns it off
+            (see :class:`VideoFaceParser`). Default: 0.6.
+        landmark_smoothing (float): Video in the wild: weight of the past
+            of each face's box and landmarks (see :class:`FaceTracker`).
+            Default: 0.5.
+        max_frames (int, optional): Stop a video or webcam after this many
+            frames. Default: None (all).
 
     Returns:
         ParseSummary: What was written and what failed.
+
+    Raises:
+        VideoReadError: If a video or webcam cannot be opened (nothing is
+            written then).
     """
-    source = Path(source)
-    if not source.exists():
-        raise FileNotFoundError(f'input {source} does not exist')
+    is_webcam = isinstance(source, int)
+    if not is_webcam:
+        source = Path(source)
+        if not source.exists():
+            raise FileNotFoundError(f'input {source} does not exist')
     resolve_class_ids(parser.classes, masks)
     if boxes is not None:
         boxes = _check_boxes(boxes)
     summary = ParseSummary(in_the_wild=detect_faces or boxes is not None)
-    if source.is_dir():
-        paths = _folder_images(source, summary)
-    elif _is_video(source):
-        paths = None
+    video = None
+    if is_webcam or _is_video(source):
+        video_source = _VideoSource(source)
+        items = video_source.frames(summary, max_frames)
+        total = video_source.frame_count
+        if max_frames is not None:
+            total = min(total, max_frames) if total else max_frames
+        video = _VideoOutput(
+            _AtomicVideoWriter(
+                osp.join(out_dir, f'{video_source.stem}_overlay.mp4'),
+                video_source.fps),
+            VideoFaceParser(parser, prob_smoothing, landmark_smoothing)
+            if summary.in_the_wild else None)
     else:
-        paths = [source]
-    items = (_iter_frames(source, summary) if paths is None else
-             _iter_images(paths, summary))
-    progress = mmcv.ProgressBar(_count_inputs(source, paths)) \
-        if show_progress else None
+        paths = _folder_images(source, summary) if source.is_dir() else \
+            [source]
+        items = _iter_images(paths, summary)
+        total = len(paths)
+    progress = mmcv.ProgressBar(total) if show_progress else None
 
     def advance(count=1):
         # Progress counts inputs once their results are written (or failed).
         for _ in range(count if progress is not None else 0):
             progress.update()
 
+    started = time.perf_counter()
     batch = []
-    for name, key, img in items:
-        if img is not None and boxes is not None and not detect_faces \
-                and key not in boxes:
-            summary.failed.append((key, 'no entry in the boxes file'))
-            img = None
-        if img is None:
-            advance()
-            continue
-        batch.append((name, key, img))
-        if len(batch) == parser.batch_size:
+    try:
+        for name, key, img in items:
+            if img is not None and boxes is not None and not detect_faces \
+                    and key not in boxes:
+                summary.failed.append((key, 'no entry in the boxes file'))
+                img = None
+            if img is None:
+                advance()
+                continue
+            batch.append((name, key, img))
+            if len(batch) == parser.batch_size:
+                _parse_batch(parser, batch, out_dir, masks, boxes, opacity,
+                             summary, video)
+                advance(len(batch))
+                batch = []
+        if batch:
             _parse_batch(parser, batch, out_dir, masks, boxes, opacity,
-                         summary)
+                         summary, video)
             advance(len(batch))
-            batch = []
-    if batch:
-        _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary)
-        advance(len(batch))
+    except BaseException as error:
+        # Ctrl-C is how a webcam run ends; the frames so far stay valid.
+        if not (is_webcam and isinstance(error, KeyboardInterrupt)):
+            if video is not None:
+                video.writer.discard()
+            raise
+    summary.seconds = time.perf_counter() - started
+    if video is not None:
+        summary.video = video.writer.finish()
     if progress is not None:
         # ProgressBar leaves the cursor at the end of its line.
         progress.file.write('\n')
     return summary
+
+
+@dataclass
+class _VideoOutput:
+    """Per-run state of a video input: the overlay video being written and,
+    in the wild, the tracker."""
+    writer: _AtomicVideoWriter
+    tracker: VideoFaceParser = None
+
+    def label_faces(self, images, given):
+        """Like :meth:`FaceParser.parse_wild` on consecutive frames."""
+        frames = [
+            self.tracker.parse_frame(img, faces)
+            for img, faces in zip(images, given or [None] * len(images))
+        ]
+        return [frame.labels for frame in frames], \
+            [frame.faces for frame in frames]
 
 
 def _check_boxes(boxes):
@@ -223,12 +424,16 @@ def _check_boxes(boxes):
     return checked
 
 
-def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary):
+def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary,
+                 video=None):
     names = [name for name, _, _ in batch]
     images = [img for _, _, img in batch]
     if summary.in_the_wild:
         given = [boxes.get(key) for _, key, _ in batch] if boxes else None
-        labels, faces = parser.parse_wild(images, faces=given)
+        if video is not None:
+            labels, faces = video.label_faces(images, given)
+        else:
+            labels, faces = parser.parse_wild(images, faces=given)
         for name, image_faces in zip(names, faces):
             summary.num_faces += len(image_faces)
             if not image_faces:
@@ -237,9 +442,10 @@ def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary):
         labels = parser.parse(images)
     for name, img, label in zip(names, images, labels):
         _write(osp.join(out_dir, 'labels', f'{name}.png'), label)
-        _write(
-            osp.join(out_dir, 'overlays', f'{name}.png'),
-            render_overlay(img, label, parser.palette, opacity))
+        overlay = render_overlay(img, label, parser.palette, opacity)
+        _write(osp.join(out_dir, 'overlays', f'{name}.png'), overlay)
+        if video is not None:
+            video.writer.write(overlay)
         for class_name, mask in class_masks(label, parser.classes,
                                             masks).items():
             _write(osp.join(out_dir, 'masks', class_name, f'{name}.png'),

@@ -1,0 +1,107 @@
+"""Face tracking across frames: ids, matching, smoothing."""
+import numpy as np
+import pytest
+
+from mmseg_face.apis import Face, FaceTracker, box_iou
+from mmseg_face.apis.face_tracking import greedy_match
+
+
+def square(cx, cy, side=40):
+    return Face(box=(cx - side / 2, cy - side / 2, cx + side / 2,
+                     cy + side / 2))
+
+
+def test_box_iou_and_greedy_match_take_the_best_pairs_first():
+    tracks = np.array([[0, 0, 10, 10], [20, 0, 30, 10]])
+    detections = np.array([[21, 0, 31, 10], [5, 0, 15, 10], [100, 0, 110,
+                                                             10]])
+    iou = box_iou(tracks, detections)
+    assert iou.shape == (2, 3)
+    assert iou[0, 1] == pytest.approx(50 / 150)
+    assert iou[1, 0] == pytest.approx(90 / 110)
+    assert iou[:, 2].max() == 0
+    assert greedy_match(iou, 0.3) == [(1, 0), (0, 1)]
+    # Below the threshold nothing is linked; each row and column once.
+    assert greedy_match(iou, 0.5) == [(1, 0)]
+    assert greedy_match(np.array([[0.9, 0.8]]), 0.3) == [(0, 0)]
+
+
+def test_crossing_faces_keep_their_ids():
+    """Two faces run into each other and out again along one line; the
+    constant-velocity prediction keeps each id on its face even while the
+    boxes overlap almost fully."""
+    tracker = FaceTracker(iou_threshold=0.3, max_missed=2,
+                          landmark_smoothing=0.5)
+    ids_of_left_mover = set()
+    ids_of_right_mover = set()
+    for step in range(30):
+        right_mover = square(40 + 8 * step, 100)
+        left_mover = square(272 - 8 * step, 104)
+        # The detector's order changes from frame to frame.
+        faces = [right_mover, left_mover] if step % 2 else \
+            [left_mover, right_mover]
+        tracks = tracker.update(faces)
+        by_face = dict(zip(map(id, faces), tracks))
+        ids_of_right_mover.add(by_face[id(right_mover)].track_id)
+        ids_of_left_mover.add(by_face[id(left_mover)].track_id)
+    assert len(ids_of_right_mover) == len(ids_of_left_mover) == 1
+    assert ids_of_right_mover != ids_of_left_mover
+
+
+def test_a_face_leaving_ends_its_track_and_a_new_face_gets_a_new_id():
+    tracker = FaceTracker(max_missed=2, landmark_smoothing=0.0)
+    first = tracker.update([square(50, 50), square(200, 50)])
+    staying, leaving = (track.track_id for track in first)
+    for _ in range(3):  # the second face has left; the first stays
+        (track, ) = tracker.update([square(50, 50)])
+        assert track.track_id == staying
+    assert [t.track_id for t in tracker.tracks] == [staying]
+    # A face where the one that left used to be is somebody new.
+    tracks = tracker.update([square(200, 50), square(51, 50)])
+    assert tracks[1].track_id == staying
+    assert tracks[0].track_id not in (staying, leaving)
+
+
+def test_a_face_missed_for_a_few_frames_keeps_its_id():
+    tracker = FaceTracker(max_missed=3, landmark_smoothing=0.5)
+    ids = [tracker.update([square(50 + 4 * step, 60)])[0].track_id
+           for step in range(5)]
+    for _ in range(3):
+        assert tracker.update([]) == []
+    # It moved on while unseen; the prediction followed it.
+    ids.append(tracker.update([square(50 + 4 * 8, 60)])[0].track_id)
+    assert len(set(ids)) == 1
+
+
+def test_landmark_smoothing_damps_jitter_without_lagging_behind_motion():
+    rng = np.random.default_rng(0)
+    landmarks = np.array([[-10, -8], [10, -8], [0, 2], [-7, 12], [7, 12]],
+                         np.float64)
+
+    def run(smoothing, noise):
+        tracker = FaceTracker(landmark_smoothing=smoothing)
+        errors = []
+        for step in range(60):
+            centre = np.array([100 + 3 * step, 80 + step], np.float64)
+            true_points = landmarks + centre
+            jitter = rng.normal(0, noise, true_points.shape)
+            face = Face(box=(centre[0] - 20, centre[1] - 20,
+                             centre[0] + 20, centre[1] + 20))
+            face.landmarks = true_points + jitter
+            (track, ) = tracker.update([face])
+            if step >= 20:  # once the filter has settled
+                errors.append(
+                    np.abs(track.face.landmarks - true_points).mean())
+        return float(np.mean(errors))
+
+    raw, smoothed = run(0.0, 2.0), run(0.7, 2.0)
+    assert smoothed < 0.6 * raw
+    # Steady motion without jitter is followed exactly, with no lag.
+    assert run(0.7, 0.0) < 1e-6
+
+
+def test_smoothing_factors_are_checked():
+    with pytest.raises(ValueError, match='landmark_smoothing'):
+        FaceTracker(landmark_smoothing=1.0)
+    with pytest.raises(ValueError, match='iou_threshold'):
+        FaceTracker(iou_threshold=0)
