@@ -21,6 +21,10 @@ $(STAMP): requirements.txt setup.py
 	MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=2 $(PIP) install --no-build-isolation "mmcv-full==1.7.2" "numpy<2" "opencv-python>=4.5,<4.12"
 	$(PIP) install -q "setuptools>=77.0.3"
 	$(PIP) install -q -r requirements.txt
+	# MTCNN, the default face detector, with its weights inside the wheel; its
+	# pins (torch<2.3, torchvision<0.18, Pillow<10.3) predate our stack, so no
+	# deps (it needs requests and tqdm, in requirements.txt).
+	$(PIP) install -q --no-deps "facenet-pytorch==2.6.0"
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	$(PY) -c "import mmcv.ops, mmseg, mmcls, mmseg_face; print('mmcv', mmcv.__version__, 'mmseg', mmseg.__version__)"
 	touch $(STAMP)

@@ -4,6 +4,7 @@ Usage::
 
     python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
         [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
+        [--detector mtcnn|haar] [--alignment celeba_hq|farl|box] \
         [--device cpu] [--no-optimize] \
         [--prob-smoothing 0.6] [--landmark-smoothing 0.5] [--max-frames N]
 
@@ -66,8 +67,17 @@ def parse_args():
         '--boxes',
         help='JSON file of face boxes per input, used instead of detection')
     parser.add_argument(
+        '--detector', choices=('mtcnn', 'haar'), default='mtcnn',
+        help='face detector of --detect-faces: MTCNN with five landmarks '
+        '(default) or OpenCV\'s Haar cascade (boxes only)')
+    parser.add_argument(
+        '--alignment', choices=('celeba_hq', 'farl', 'box'),
+        help='how faces are cropped (default: the one the model was trained '
+        'on, from its checkpoint or config; box when neither says)')
+    parser.add_argument(
         '--margin', type=float, default=0.5,
-        help='context around a detected face, fraction of its box per side')
+        help='context around a face box of the box alignment, fraction of '
+        'its size per side')
     parser.add_argument('--device', default='cpu', help='torch device')
     parser.add_argument(
         '--batch-size', type=int, default=4, help='images per forward pass')
@@ -99,8 +109,9 @@ def input_source(text):
 
 def main():
     args = parse_args()
-    from mmseg_face.apis import (FaceParser, InferenceOptimizationError,
-                                 VideoReadError, parse_to_dir)
+    from mmseg_face.apis import (FaceParser, HaarCascadeFaceDetector,
+                                 InferenceOptimizationError, VideoReadError,
+                                 parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
@@ -117,7 +128,10 @@ def main():
             device=args.device,
             batch_size=args.batch_size,
             margin=args.margin,
-            optimize=not args.no_optimize)
+            optimize=not args.no_optimize,
+            detector=HaarCascadeFaceDetector()
+            if args.detector == 'haar' else None,
+            alignment=args.alignment)
         summary = parse_to_dir(
             parser,
             input_source(args.input),

@@ -1,4 +1,8 @@
-from .face_detection import (Face, FaceDetector, HaarCascadeFaceDetector,
+from .face_alignment import (ALIGNMENT_PRESETS, FaceWarp, align_face,
+                             paste_face_argmax, paste_face_probs,
+                             similarity_from_points)
+from .face_detection import (LANDMARK_NAMES, Face, FaceDetector,
+                             HaarCascadeFaceDetector, MTCNNFaceDetector,
                              crop_face, face_to_crop_matrix, paste_face_labels)
 from .face_parser import FaceParser, ImageReadError, load_bgr_image
 from .face_tracking import (FaceTracker, TrackedFrame, VideoFaceParser,
@@ -11,7 +15,10 @@ from .visualization import (class_masks, colorize_labels, render_overlay,
                             resolve_class_ids)
 
 __all__ = [
-    'Face', 'FaceDetector', 'HaarCascadeFaceDetector', 'crop_face',
+    'ALIGNMENT_PRESETS', 'FaceWarp', 'align_face', 'paste_face_argmax',
+    'paste_face_probs', 'similarity_from_points', 'LANDMARK_NAMES',
+    'MTCNNFaceDetector', 'Face', 'FaceDetector', 'HaarCascadeFaceDetector',
+    'crop_face',
     'face_to_crop_matrix', 'paste_face_labels', 'FaceParser',
     'ImageReadError', 'load_bgr_image', 'FaceTracker', 'TrackedFrame',
     'VideoFaceParser', 'box_iou', 'ParseSummary', 'VideoReadError',

@@ -4,13 +4,18 @@ from pathlib import Path
 
 import mmcv
 import numpy as np
+import torch
 from mmcv.cnn.utils import revert_sync_batchnorm
+from mmcv.parallel import collate, scatter
 from mmcv.runner import load_checkpoint
 from mmseg.apis import inference_segmentor, init_segmentor
+from mmseg.apis.inference import LoadImage
 from mmseg.datasets import DATASETS
+from mmseg.datasets.pipelines import Compose
 
-from .face_detection import (HaarCascadeFaceDetector, as_face, crop_face,
-                             paste_face_labels)
+from .face_alignment import (align_face, get_preset, paste_face_argmax,
+                             paste_face_probs)
+from .face_detection import MTCNNFaceDetector, as_face
 from .inference_optimization import optimize_for_inference
 from .visualization import class_masks, colorize_labels, render_overlay
 
@@ -97,6 +102,13 @@ def _test_scale(cfg):
     return None
 
 
+def _alignment_name(cfg, checkpoint_meta):
+    """The crop a model was trained on: checkpoint meta, else the config's
+    ``face_alignment``, else ``box``."""
+    return (checkpoint_meta.get('face_alignment')
+            or cfg.get('face_alignment') or 'box')
+
+
 class FaceParser:
     """Parse face images with an mmseg segmentor.
 
@@ -110,6 +122,8 @@ class FaceParser:
         >>> labels = parser.parse('face.jpg')          # (H, W) uint8 ids
         >>> overlay = parser.overlay('face.jpg', labels)
         >>> labels, faces = parser.parse_wild('group_photo.jpg')
+        >>> labels, faces, probs = parser.parse_wild('group_photo.jpg',
+        ...                                          return_probs=True)
 
     Args:
         config (str | mmcv.Config): Model config.
@@ -118,13 +132,18 @@ class FaceParser:
         device (str): Torch device. Default: 'cpu'.
         batch_size (int): Images per forward pass. Default: 4.
         detector (FaceDetector, optional): Face detector of
-            :meth:`parse_wild`. Default: :class:`HaarCascadeFaceDetector`,
-            created on first use.
+            :meth:`parse_wild`. Default: :class:`MTCNNFaceDetector` (five
+            landmarks), created on first use.
         crop_size (int, optional): Side of the aligned face crops of
             :meth:`parse_wild`. Default: the shorter side of the test
             pipeline's ``img_scale``.
-        margin (float): Context around each detected face box, as a fraction
-            of the box size per side. Default: 0.5.
+        margin (float): Context around each face box of the ``box``
+            alignment, as a fraction of the box size per side. Default: 0.5.
+        alignment (str, optional): How faces are cropped, one of
+            :data:`~mmseg_face.apis.face_alignment.ALIGNMENT_PRESETS`
+            (``celeba_hq``, ``farl``, ``box``). Default: the checkpoint
+            meta's ``face_alignment``, else the config's, else ``box``.
+            Faces without landmarks always get the ``box`` crop.
         optimize (bool): Fold BatchNorm into the convolutions and use
             channels-last memory (:func:`optimize_for_inference`): faster,
             with logits equal up to float rounding. Default: True.
@@ -134,6 +153,7 @@ class FaceParser:
             inference unless ``optimize=False``).
         classes (tuple[str]): Class names in id order.
         palette (np.ndarray): ``(num_classes, 3)`` uint8 RGB colours.
+        alignment (str): The alignment preset in use.
     """
 
     def __init__(self,
@@ -144,7 +164,8 @@ class FaceParser:
                  detector=None,
                  crop_size=None,
                  margin=0.5,
-                 optimize=True):
+                 optimize=True,
+                 alignment=None):
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         model = init_segmentor(config, checkpoint=None, device='cpu')
@@ -175,12 +196,15 @@ class FaceParser:
             raise ValueError('the test pipeline has no img_scale; pass '
                              'crop_size to FaceParser')
         self.margin = margin
+        self.alignment = get_preset(
+            alignment or _alignment_name(model.cfg, checkpoint_meta)).name
 
     @property
     def detector(self):
         """The face detector of :meth:`parse_wild`."""
         if self._detector is None:
-            self._detector = HaarCascadeFaceDetector()
+            self._detector = MTCNNFaceDetector(
+                device=next(self.model.parameters()).device)
         return self._detector
 
     def parse(self, imgs):
@@ -202,12 +226,15 @@ class FaceParser:
         labels = self._infer(images)
         return labels[0] if single else labels
 
-    def parse_wild(self, imgs, faces=None):
-        """Parse every face of full images and paste the labels back.
+    def parse_wild(self, imgs, faces=None, return_probs=False):
+        """Parse every face of full images and paste the results back.
 
-        Each face is cropped with ``margin`` around its box, rotated upright
-        when its eye centres are known, resized to ``crop_size``, parsed
-        (all crops of all images batched together) and warped back.
+        Detect (one batched call for all images that need it), align each
+        face with :attr:`alignment` at ``crop_size``, parse all crops of all
+        images in batches, warp each crop's class probabilities back
+        bilinearly (:func:`~mmseg_face.apis.face_alignment.paste_face_probs`:
+        overlaps go to the face with the highest foreground probability,
+        pixels of no face are background) and take the argmax.
 
         Args:
             imgs (str | np.ndarray | list): One image or a list.
@@ -216,14 +243,66 @@ class FaceParser:
                 boxes; for a list of images, one such list per image, where
                 None runs the detector on that image. Default: None, which
                 runs :attr:`detector` on every image.
+            return_probs (bool): Also return the ``(C, H, W)`` float32
+                full-image probabilities. Default: False.
 
         Returns:
-            tuple: ``(labels, faces)``: the full-size uint8 label map and the
-            list of :class:`Face` used; for a list input, a list of label
-            maps and a list of face lists. Pixels of no face are background.
+            tuple: ``(labels, faces)``, or ``(labels, faces, probs)`` with
+            ``return_probs``: the full-size uint8 label map and the list of
+            :class:`Face` used; for a list input, lists of them.
         """
         single = not isinstance(imgs, (list, tuple))
         images = [load_bgr_image(img) for img in ([imgs] if single else imgs)]
+        per_image = self._faces_of(images, faces, single)
+        crops, warps = [], []
+        for img, image_faces in zip(images, per_image):
+            for face in image_faces:
+                crop, warp = align_face(img, face, self.alignment,
+                                        self.crop_size, self.margin)
+                crops.append(crop)
+                warps.append(warp)
+        crop_probs = self._infer_probs(crops)
+        labels, probs, start = [], [], 0
+        for img, image_faces in zip(images, per_image):
+            stop = start + len(image_faces)
+            results = list(zip(crop_probs[start:stop], warps[start:stop]))
+            if return_probs:
+                image_probs = paste_face_probs(img.shape[:2], results,
+                                               len(self.classes))
+                probs.append(image_probs)
+                labels.append(image_probs.argmax(0).astype(np.uint8))
+            else:
+                labels.append(paste_face_argmax(img.shape[:2], results))
+            start = stop
+        outputs = (labels, per_image) + ((probs, ) if return_probs else ())
+        if single:
+            return tuple(output[0] for output in outputs)
+        return outputs
+
+    def parse_crops(self, img, faces):
+        """Align and parse the faces of one image, without pasting back.
+
+        Args:
+            img (str | np.ndarray): The image.
+            faces (list): :class:`Face` objects or ``(x1, y1, x2, y2)`` boxes.
+
+        Returns:
+            list[tuple]: ``(probs, warp)`` per face: ``(C, crop_size,
+            crop_size)`` float32 class probabilities of the crop and its
+            :class:`~mmseg_face.apis.face_alignment.FaceWarp`, ready for
+            :func:`~mmseg_face.apis.face_alignment.paste_face_probs`.
+        """
+        img = load_bgr_image(img)
+        aligned = [
+            align_face(img, as_face(face), self.alignment, self.crop_size,
+                       self.margin) for face in faces
+        ]
+        probs = self._infer_probs([crop for crop, _ in aligned])
+        return [(p, warp) for p, (_, warp) in zip(probs, aligned)]
+
+    def _faces_of(self, images, faces, single):
+        """Given faces as :class:`Face` lists; the detector fills the gaps,
+        in one batched call."""
         if faces is None:
             given = [None] * len(images)
         else:
@@ -232,28 +311,21 @@ class FaceParser:
                 raise ValueError(f'got face lists for {len(given)} images '
                                  f'but {len(images)} images')
         per_image = [
-            self.detector.detect(img) if image_faces is None else
-            [as_face(face) for face in image_faces]
-            for img, image_faces in zip(images, given)
+            None if image_faces is None else
+            [as_face(face) for face in image_faces] for image_faces in given
         ]
-        crop_hw = (self.crop_size, self.crop_size)
-        crops, matrices = [], []
-        for img, image_faces in zip(images, per_image):
-            for face in image_faces:
-                crop, matrix = crop_face(img, face, crop_hw, self.margin)
-                crops.append(crop)
-                matrices.append(matrix)
-        crop_labels = self._infer(crops)
-        labels, start = [], 0
-        for img, image_faces in zip(images, per_image):
-            stop = start + len(image_faces)
-            labels.append(
-                paste_face_labels(img.shape[:2], crop_labels[start:stop],
-                                  matrices[start:stop], image_faces))
-            start = stop
-        if single:
-            return labels[0], per_image[0]
-        return labels, per_image
+        missing = [i for i, image_faces in enumerate(per_image)
+                   if image_faces is None]
+        if missing:
+            detector = self.detector
+            batch = [images[i] for i in missing]
+            detect_batch = getattr(detector, 'detect_batch', None)
+            found = detect_batch(batch) if detect_batch else [
+                detector.detect(img) for img in batch
+            ]
+            for index, image_faces in zip(missing, found):
+                per_image[index] = list(image_faces)
+        return per_image
 
     def overlay(self, img, labels, opacity=0.5):
         """Blend the palette colours of ``labels`` over ``img`` (BGR)."""
@@ -284,3 +356,35 @@ class FaceParser:
                 for index, result in zip(chunk, results):
                     labels[index] = np.asarray(result).astype(np.uint8)
         return labels
+
+    def _infer_probs(self, images):
+        """Class probabilities ``(C, H, W)`` float32 of BGR arrays.
+
+        The config's test pipeline and mmseg's ``aug_test`` rule (the mean
+        of the views' probabilities) as ``inference_segmentor`` uses them,
+        stopping before the argmax. Equal sizes are batched.
+        """
+        pipeline = Compose([LoadImage()] + self.model.cfg.data.test.pipeline[1:])
+        device = next(self.model.parameters()).device
+        groups = OrderedDict()
+        for index, img in enumerate(images):
+            groups.setdefault(img.shape[:2], []).append(index)
+        probs = [None] * len(images)
+        for indices in groups.values():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start:start + self.batch_size]
+                data = collate([pipeline(dict(img=images[i])) for i in chunk],
+                               samples_per_gpu=len(chunk))
+                if device.type == 'cuda':
+                    data = scatter(data, [device])[0]
+                else:
+                    data['img_metas'] = [m.data[0] for m in data['img_metas']]
+                with torch.no_grad():
+                    views = [
+                        self.model.inference(img, metas, rescale=True)
+                        for img, metas in zip(data['img'], data['img_metas'])
+                    ]
+                mean = (sum(views) / len(views)).cpu().numpy()
+                for index, image_probs in zip(chunk, mean):
+                    probs[index] = image_probs.astype(np.float32)
+        return probs

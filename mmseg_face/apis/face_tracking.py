@@ -33,6 +33,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from .face_alignment import paste_face_argmax, paste_face_probs
 from .face_detection import as_face
 from .face_parser import load_bgr_image
 
@@ -252,13 +253,14 @@ class TrackedFrame:
             are background.
         faces (list[Face]): The smoothed face of each track seen.
         track_ids (list[int]): The track id of each face.
-        probs (np.ndarray): ``(C, H, W)`` float32 class probabilities of the
-            whole frame, from the smoothed crop probabilities.
+        probs (np.ndarray, optional): ``(C, H, W)`` float32 class
+            probabilities of the whole frame, from the smoothed crop
+            probabilities (with ``return_probs=True`` only).
     """
     labels: np.ndarray
     faces: list
     track_ids: list
-    probs: np.ndarray
+    probs: Optional[np.ndarray] = None
 
 
 class VideoFaceParser:
@@ -268,7 +270,7 @@ class VideoFaceParser:
     (:class:`FaceTracker`), crop each track's smoothed face, parse all crops
     in one batch (:meth:`FaceParser.parse_crops`), average each track's crop
     probabilities over time with ``prob_smoothing`` and paste them back
-    (:meth:`FaceParser.paste_face_probs`).
+    (:func:`~mmseg_face.apis.face_alignment.paste_face_probs`).
 
     Example:
         >>> video_parser = VideoFaceParser(FaceParser(CONFIG, CKPT))
@@ -297,16 +299,18 @@ class VideoFaceParser:
         self.tracker = FaceTracker(iou_threshold, max_missed,
                                    landmark_smoothing)
 
-    def parse_frame(self, frame, faces=None):
+    def parse_frame(self, frame, faces=None, return_probs=False):
         """Parse the next frame of the video.
 
         Args:
             frame (np.ndarray): ``(H, W, 3)`` uint8 BGR frame.
             faces (list, optional): This frame's faces (:class:`Face` or
                 boxes) instead of running the detector. Default: None.
+            return_probs (bool): Also give the full-frame probabilities.
+                Default: False.
 
         Returns:
-            TrackedFrame: Labels, faces, track ids and probabilities.
+            TrackedFrame: Labels, faces, track ids (and probabilities).
         """
         frame = load_bgr_image(frame)
         if faces is None:
@@ -318,18 +322,19 @@ class VideoFaceParser:
         for track, (probs, warp) in zip(tracks, crop_results):
             track.probs = self._average(track.probs, probs)
             smoothed_results.append((track.probs, warp))
-        probs = self.parser.paste_face_probs(frame.shape[:2],
-                                             smoothed_results)
+        ids = [track.track_id for track in tracks]
+        if not return_probs:
+            labels = paste_face_argmax(frame.shape[:2], smoothed_results)
+            return TrackedFrame(labels, smoothed_faces, ids)
+        probs = paste_face_probs(frame.shape[:2], smoothed_results,
+                                 len(self.parser.classes))
         return TrackedFrame(
-            labels=probs.argmax(axis=0).astype(np.uint8),
-            faces=smoothed_faces,
-            track_ids=[track.track_id for track in tracks],
-            probs=probs)
+            probs.argmax(axis=0).astype(np.uint8), smoothed_faces, ids, probs)
 
-    def parse_video(self, frames):
+    def parse_video(self, frames, return_probs=False):
         """Yield a :class:`TrackedFrame` for each frame of an iterable."""
         for frame in frames:
-            yield self.parse_frame(frame)
+            yield self.parse_frame(frame, return_probs=return_probs)
 
     def _average(self, past, probs):
         if past is None or past.shape != probs.shape:

@@ -89,8 +89,9 @@ class _Canvas(object):
         return mask.astype(bool)
 
 
-def _ellipse(centre, axes, start=0.0, end=2 * np.pi, tilt=0.0, num=48):
-    angles = np.linspace(start, end, num)
+def _ellipse(centre, axes, start=0.0, end=2 * np.pi, tilt=0.0, num=48,
+             endpoint=True):
+    angles = np.linspace(start, end, num, endpoint=endpoint)
     xs, ys = axes[0] * np.cos(angles), axes[1] * np.sin(angles)
     cos, sin = np.cos(tilt), np.sin(tilt)
     return np.stack([centre[0] + cos * xs - sin * ys,
@@ -114,7 +115,8 @@ def draw_face(rng, size, accessories=ACCESSORIES):
         tuple: ``image`` (uint8 BGR, size x size x 3), ``parts`` (OrderedDict
         of the CelebAMask-HQ part name -> bool mask of what the part covers,
         overlaps included, for the parts drawn) and ``landmarks``
-        ((106, 2) float pixel coordinates).
+        ((106, 2) float pixel coordinates; :func:`five_point_landmarks`
+        picks the five of face alignment).
     """
     unknown = set(accessories) - set(ACCESSORIES)
     if unknown:
@@ -269,10 +271,76 @@ def _landmarks(canvas, face_c, face_w, face_h, eye_dx, eye_y, brow_y,
         groups.append(
             _ellipse((0.5 + yaw + s * eye_dx, eye_y), (0.038, 0.017), 0,
                      2 * np.pi, num=9))
-    groups.append(_ellipse(mouth_c, (0.066, 0.024), 0, 2 * np.pi, num=20))
+    # Counter-clockwise from the image-right corner; the tenth point is the
+    # image-left corner.
+    groups.append(
+        _ellipse(mouth_c, (0.066, 0.024), 0, 2 * np.pi, num=20,
+                 endpoint=False))
     groups.append([(0.5 + yaw - eye_dx, eye_y), (0.5 + yaw + eye_dx, eye_y)])
     points = np.concatenate([np.asarray(g, float) for g in groups])
     return canvas.to_pixels(points)
+
+
+# Indices in the 106 points of draw_face of the eye centres, the nose tip and
+# the mouth corners, in mmseg_face.apis.face_detection.LANDMARK_NAMES order
+# (subject's right first, which is the image left here).
+FIVE_POINT_INDICES = (104, 105, 65, 94, 84)
+
+
+def five_point_landmarks(landmarks):
+    """The ``(5, 2)`` alignment points of :func:`draw_face`'s 106: eye
+    centres, nose tip, mouth corners, each pair image-left first."""
+    return np.asarray(landmarks)[list(FIVE_POINT_INDICES)]
+
+
+def compose_wild_scene(canvas_size, placements, face_size=256, seed=0):
+    """Drawn faces pasted onto a larger canvas under known similarities.
+
+    Args:
+        canvas_size (tuple[int]): ``(height, width)``.
+        placements (list[tuple]): ``(angle, scale, (cx, cy))`` per face: a
+            counter-clockwise rotation in degrees and a scale about the
+            centre of the drawn ``face_size`` square, which then goes to
+            ``(cx, cy)`` (it may run off the canvas).
+        face_size (int): Side of each drawn face. Default: 256.
+        seed (int): Random seed. Default: 0.
+
+    Returns:
+        dict: ``image`` (uint8 BGR), ``labels`` (uint8 CelebAMask-HQ ids;
+        later faces on top), ``boxes`` (``(N, 4)`` skin bounding boxes
+        ``x1, y1, x2, y2``), ``landmarks`` (``(N, 5, 2)``, see
+        :func:`five_point_landmarks`) and ``matrices`` (``(N, 2, 3)`` face
+        square -> canvas).
+    """
+    rng = np.random.default_rng(seed)
+    height, width = canvas_size
+    coarse = rng.integers(60, 200, (4, 4, 3)).astype(np.uint8)
+    image = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    labels = np.zeros((height, width), np.uint8)
+    boxes, points, matrices = [], [], []
+    centre = face_size / 2
+    for angle, scale, (cx, cy) in placements:
+        face, parts, landmarks = draw_face(rng, face_size, accessories=())
+        label = merge_celebamask_parts(parts)
+        matrix = cv2.getRotationMatrix2D((centre, centre), angle, scale)
+        matrix[:, 2] += (cx - centre, cy - centre)
+        warped_label = cv2.warpAffine(label, matrix, (width, height),
+                                      flags=cv2.INTER_NEAREST)
+        warped_face = cv2.warpAffine(face, matrix, (width, height),
+                                     flags=cv2.INTER_LINEAR)
+        on_face = warped_label > 0
+        labels[on_face] = warped_label[on_face]
+        image[on_face] = warped_face[on_face]
+        ys, xs = np.nonzero(label == 1)
+        skin = np.stack([xs, ys], 1) @ matrix[:, :2].T + matrix[:, 2]
+        boxes.append(np.concatenate([skin.min(0), skin.max(0)]))
+        points.append(five_point_landmarks(landmarks) @ matrix[:, :2].T +
+                      matrix[:, 2])
+        matrices.append(matrix)
+    return dict(image=image, labels=labels,
+                boxes=np.array(boxes).reshape(-1, 4),
+                landmarks=np.array(points).reshape(-1, 5, 2),
+                matrices=np.array(matrices).reshape(-1, 2, 3))
 
 
 def _accessories_for(index, rng, dataset):
@@ -485,6 +553,7 @@ def make_converted_sample(dataset, out_dir, num_images=10, size=64, seed=0):
 
 
 __all__ = [
-    'ACCESSORIES', 'SAMPLE_DATASETS', 'SPLIT_CYCLE', 'draw_face',
+    'ACCESSORIES', 'FIVE_POINT_INDICES', 'SAMPLE_DATASETS', 'SPLIT_CYCLE',
+    'compose_wild_scene', 'draw_face', 'five_point_landmarks',
     'make_converted_sample', 'make_sample_release', 'merge_celebamask_parts'
 ]

@@ -2,8 +2,13 @@ import cv2
 import numpy as np
 import pytest
 
+import mmcv
+import torch
+from mmseg.models.segmentors import EncoderDecoder
+
 import mmseg_face.apis.face_parser as face_parser_module
-from mmseg_face.apis import Face, FaceParser
+from mmseg_face.apis import (Face, FaceParser, HaarCascadeFaceDetector,
+                             MTCNNFaceDetector, paste_face_probs)
 from mmseg_face.datasets import CelebAMaskHQDataset
 
 from face_api_helpers import (TINY_CONFIG, draw_face, save_tiny_checkpoint,
@@ -21,6 +26,20 @@ def count_forwards(monkeypatch):
         return original(model, imgs)
 
     monkeypatch.setattr(face_parser_module, 'inference_segmentor', counting)
+    return batches
+
+
+@pytest.fixture
+def count_prob_forwards(monkeypatch):
+    """Record the batch size of every probability pass (parse_wild's)."""
+    batches = []
+    original = EncoderDecoder.inference
+
+    def counting(self, img, img_meta, rescale):
+        batches.append(len(img))
+        return original(self, img, img_meta, rescale)
+
+    monkeypatch.setattr(EncoderDecoder, 'inference', counting)
     return batches
 
 
@@ -208,7 +227,7 @@ def test_parse_wild_puts_each_face_labels_where_that_face_is(tiny_checkpoint):
 
 
 def test_parse_wild_batches_all_faces_of_all_images(tiny_checkpoint,
-                                                    count_forwards):
+                                                    count_prob_forwards):
     parser = FaceParser(TINY_CONFIG, tiny_checkpoint, crop_size=48,
                         batch_size=8)
     images = [np.full((100, 120, 3), v, np.uint8) for v in (60, 120)]
@@ -216,7 +235,7 @@ def test_parse_wild_batches_all_faces_of_all_images(tiny_checkpoint,
 
     labels, used = parser.parse_wild(images, faces=faces)
 
-    assert count_forwards == [3]
+    assert count_prob_forwards == [3]
     assert [len(f) for f in used] == [2, 1]
     assert [label.shape for label in labels] == [(100, 120)] * 2
     with pytest.raises(ValueError, match='2 images'):
@@ -235,13 +254,14 @@ def test_crop_size_defaults_to_the_test_scale(tiny_parser):
     assert tiny_parser.crop_size == 64
 
 
-def test_parse_wild_with_the_default_offline_detector(tiny_checkpoint):
+def test_parse_wild_with_the_haar_detector(tiny_checkpoint):
     """Two cartoon faces, found by OpenCV's bundled Haar cascade."""
     img = np.full((260, 420, 3), 90, np.uint8)
     corners = [(20, 30), (260, 130)]
     for seed, (x, y) in enumerate(corners):
         img[y:y + 112, x:x + 112] = draw_face(112, seed)
-    parser = FaceParser(TINY_CONFIG, tiny_checkpoint, margin=0.25)
+    parser = FaceParser(TINY_CONFIG, tiny_checkpoint, margin=0.25,
+                        detector=HaarCascadeFaceDetector())
 
     labels, faces = parser.parse_wild(img)
 
@@ -273,3 +293,90 @@ def test_parse_wild_detects_only_images_without_given_faces(
     assert detector.calls == 1
     assert faces[0][0].box == (10.0, 10.0, 30.0, 30.0)
     assert faces[1][0].box == (5.0, 5.0, 25.0, 25.0)
+
+
+def test_alignment_comes_from_checkpoint_then_config_then_box(
+        tiny_checkpoint, tmp_path):
+    assert FaceParser(TINY_CONFIG, tiny_checkpoint).alignment == 'box'
+    cfg = mmcv.Config.fromfile(TINY_CONFIG)
+    cfg.face_alignment = 'celeba_hq'
+    assert FaceParser(cfg, tiny_checkpoint).alignment == 'celeba_hq'
+    checkpoint = torch.load(tiny_checkpoint, weights_only=False)
+    checkpoint['meta']['face_alignment'] = 'farl'
+    farl_checkpoint = str(tmp_path / 'farl.pth')
+    torch.save(checkpoint, farl_checkpoint)
+    assert FaceParser(cfg, farl_checkpoint).alignment == 'farl'
+    assert FaceParser(cfg, farl_checkpoint,
+                      alignment='box').alignment == 'box'
+    with pytest.raises(ValueError, match="unknown face alignment 'ffhq'"):
+        FaceParser(TINY_CONFIG, tiny_checkpoint, alignment='ffhq')
+
+
+def test_the_configs_name_the_crops_their_datasets_have():
+    root = 'local_configs/ehanet/ehanet_r18_8xb2_512x512_200e_'
+    for dataset, alignment in [('celebamask_hq', 'celeba_hq'),
+                               ('lapa', 'box'), ('helen', 'box')]:
+        cfg = mmcv.Config.fromfile(f'{root}{dataset}.py')
+        assert cfg.face_alignment == alignment
+
+
+def test_default_detector_is_mtcnn(tiny_parser):
+    assert isinstance(tiny_parser.detector, MTCNNFaceDetector)
+
+
+def test_probabilities_agree_with_the_labels_of_the_test_pipeline(
+        tiny_parser):
+    images = [smooth_image(64, 64, seed) for seed in range(3)]
+    probs = tiny_parser._infer_probs(images)
+    labels = tiny_parser._infer(images)
+    for image_probs, image_labels in zip(probs, labels):
+        assert image_probs.shape == (19, 64, 64)
+        assert image_probs.dtype == np.float32
+        np.testing.assert_allclose(image_probs.sum(0), 1, atol=1e-5)
+        np.testing.assert_array_equal(image_probs.argmax(0), image_labels)
+
+
+def test_return_probs_gives_the_pasted_probabilities(tiny_parser):
+    img = smooth_image(90, 120, seed=3)
+    faces = [(10, 10, 50, 50), (60, 30, 100, 70)]
+
+    labels, used, probs = tiny_parser.parse_wild(img, faces=faces,
+                                                 return_probs=True)
+
+    assert probs.shape == (19, 90, 120) and probs.dtype == np.float32
+    np.testing.assert_array_equal(probs.argmax(0), labels)
+    np.testing.assert_allclose(probs.sum(0), 1, atol=1e-4)
+    assert labels.any()
+    # parse_crops + paste_face_probs is the same pipeline, one image.
+    crop_results = tiny_parser.parse_crops(img, used)
+    assert [p.shape for p, _ in crop_results] == [(19, 64, 64)] * 2
+    np.testing.assert_allclose(paste_face_probs(img.shape, crop_results),
+                               probs, atol=1e-6)
+    # Without return_probs: the same labels, two outputs.
+    alone_labels, _ = tiny_parser.parse_wild(img, faces=faces)
+    np.testing.assert_array_equal(alone_labels, labels)
+    # A list input gives lists.
+    many = tiny_parser.parse_wild([img, img], faces=[faces, []],
+                                  return_probs=True)
+    assert [len(output) for output in many] == [2, 2, 2]
+    np.testing.assert_array_equal(many[2][1].argmax(0), 0)
+
+
+def test_parse_wild_finds_the_astronaut_with_the_default_detector(
+        tiny_checkpoint):
+    from skimage import data
+    img = np.ascontiguousarray(data.astronaut()[..., ::-1])
+    parser = FaceParser(TINY_CONFIG, tiny_checkpoint, alignment='celeba_hq')
+
+    labels, faces = parser.parse_wild(img)
+
+    assert len(faces) == 1 and faces[0].landmarks is not None
+    x1, y1, x2, y2 = (int(v) for v in faces[0].box)
+    assert labels[y1:y2, x1:x2].any()
+    # CelebA-HQ's crop spans about 4.2 eye distances; nothing beyond it.
+    eyes = faces[0].landmarks[:2]
+    reach = 3 * np.hypot(*(eyes[1] - eyes[0]))
+    ys, xs = np.nonzero(labels)
+    centre = eyes.mean(0)
+    assert np.abs(xs - centre[0]).max() < reach
+    assert np.abs(ys - centre[1]).max() < reach

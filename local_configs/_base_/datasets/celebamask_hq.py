@@ -6,6 +6,9 @@
 dataset_type = 'CelebAMaskHQDataset'
 data_root = 'data/celebamask_hq'
 flip_pairs = [(4, 5), (6, 7), (8, 9)]
+# Images are CelebA-HQ's oriented crops: FaceParser.parse_wild crops faces in
+# the wild the same way (mmseg_face/apis/face_alignment.py).
+face_alignment = 'celeba_hq'
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 img_scale = (512, 512)

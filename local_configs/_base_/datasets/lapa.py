@@ -6,6 +6,9 @@
 dataset_type = 'LaPaDataset'
 data_root = 'data/lapa'
 flip_pairs = [(2, 3), (4, 5)]
+# Images are face-centred with a margin (Helen's too): FaceParser.parse_wild
+# crops faces in the wild as box + margin (mmseg_face/apis/face_alignment.py).
+face_alignment = 'box'
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 img_scale = (512, 512)
