@@ -106,3 +106,94 @@ def test_smoothing_factors_are_checked():
         FaceTracker(landmark_smoothing=1.0)
     with pytest.raises(ValueError, match='iou_threshold'):
         FaceTracker(iou_threshold=0)
+
+
+def moving_clip(num_frames, faces_per_frame, noise=12, seed=0):
+    """Frames of drawn faces moving by small similarity motions, with
+    sensor noise; returns the frames and each frame's true faces."""
+    from mmseg_face.datasets.sample_faces import compose_wild_scene
+    rng = np.random.default_rng(seed)
+    frames, faces = [], []
+    for index in range(num_frames):
+        placements = [
+            (3 * np.sin(index / 3 + k), 0.3 + 0.01 * np.sin(index / 4),
+             (50 + 70 * k + 2 * index, 60 + index)) for k in faces_per_frame
+        ]
+        scene = compose_wild_scene((120, 200), placements, face_size=256,
+                                   seed=seed)
+        noisy = scene['image'] + rng.normal(0, noise, scene['image'].shape)
+        frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
+        faces.append([
+            Face(box=tuple(box), landmarks=points + rng.normal(0, 0.5, (5, 2)))
+            for box, points in zip(scene['boxes'], scene['landmarks'])
+        ])
+    return frames, faces
+
+
+@pytest.fixture(scope='module')
+def tiny_parser(tiny_checkpoint):
+    from face_api_helpers import TINY_CONFIG
+
+    from mmseg_face.apis import FaceParser
+    return FaceParser(TINY_CONFIG, tiny_checkpoint, alignment='farl')
+
+
+def label_flicker(label_maps):
+    """Fraction of face pixels whose label changes from frame to frame."""
+    changes = []
+    for before, after in zip(label_maps, label_maps[1:]):
+        face = (before > 0) | (after > 0)
+        changes.append((before != after)[face].mean())
+    return float(np.mean(changes))
+
+
+def test_probability_smoothing_steadies_the_labels_of_a_noisy_clip(
+        tiny_parser):
+    """The random-weight parser's labels flicker with the sensor noise; the
+    moving average of the crop probabilities must measurably calm them."""
+    from mmseg_face.apis import VideoFaceParser
+    frames, faces = moving_clip(12, faces_per_frame=[0])
+    flicker = {}
+    for smoothing in (0.0, 0.7):
+        video_parser = VideoFaceParser(tiny_parser, prob_smoothing=smoothing)
+        results = [
+            video_parser.parse_frame(frame, frame_faces)
+            for frame, frame_faces in zip(frames, faces)
+        ]
+        assert {tuple(r.track_ids) for r in results} == {(0, )}
+        flicker[smoothing] = label_flicker([r.labels for r in results])
+    assert flicker[0.0] > 0.02  # the parser is noisy enough to tell
+    print(f'label flicker: {flicker}')
+    assert flicker[0.7] < 0.75 * flicker[0.0], flicker
+
+
+def test_video_parser_keeps_ids_and_gives_probabilities(tiny_parser):
+    from mmseg_face.apis import VideoFaceParser
+
+    class GivenFaces:
+        """A detector that returns the clip's faces, frame after frame."""
+
+        def __init__(self, faces):
+            self.faces = iter(faces)
+
+        def detect(self, img):
+            return next(self.faces)
+
+    frames, faces = moving_clip(6, faces_per_frame=[0, 1], noise=4)
+    # The second face leaves after frame 2.
+    faces = faces[:3] + [frame_faces[:1] for frame_faces in faces[3:]]
+    video_parser = VideoFaceParser(tiny_parser, max_missed=1)
+    tiny_parser._detector = GivenFaces(faces)
+    try:
+        results = list(video_parser.parse_video(frames, return_probs=True))
+    finally:
+        tiny_parser._detector = None
+    assert [r.track_ids for r in results] == [[0, 1]] * 3 + [[0]] * 3
+    assert [t.track_id for t in video_parser.tracker.tracks] == [0]
+    for result, given in zip(results, faces):
+        assert result.probs.shape == (19, 120, 200)
+        np.testing.assert_allclose(result.probs.sum(0), 1, atol=1e-4)
+        np.testing.assert_array_equal(result.labels,
+                                      result.probs.argmax(0))
+        # Smoothed faces stay near the given ones.
+        assert abs(result.faces[0].landmarks - given[0].landmarks).max() < 3
