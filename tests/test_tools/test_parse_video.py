@@ -217,3 +217,33 @@ def test_bad_video_options_are_rejected(monkeypatch, capsys, tmp_path, clip,
     err = capsys.readouterr().err
     assert option in err.splitlines()[-1]
     assert not (tmp_path / 'out').exists()
+
+
+def test_video_in_the_wild_is_tracked_and_smoothed(monkeypatch, capsys,
+                                                   tmp_path, clip,
+                                                   tiny_checkpoint):
+    """With boxes per frame the faces go through the tracker: the first
+    frame has no past, so smoothing changes only the frames after it."""
+    import json
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text(json.dumps(
+        {f'clip_{i:06d}': [face_box(i)] for i in range(FRAMES)}))
+    labels = {}
+    for smoothing in ('0', '0.9'):
+        out = tmp_path / f'out_{smoothing}'
+        status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint, clip,
+                            '--out', out, '--boxes', boxes,
+                            '--prob-smoothing', smoothing)
+        stdout = capsys.readouterr().out
+        assert status == 0, stdout
+        assert f'faces parsed: {FRAMES}; images without a face: 0' in stdout
+        assert 'frames/s)' in stdout
+        assert count_frames(out / 'clip_overlay.mp4') == FRAMES
+        labels[smoothing] = [
+            cv2.imread(str(out / f'labels/clip_{i:06d}.png'),
+                       cv2.IMREAD_UNCHANGED) for i in range(FRAMES)
+        ]
+    np.testing.assert_array_equal(labels['0'][0], labels['0.9'][0])
+    assert labels['0'][0].any()
+    changed = [(a != b).mean() for a, b in zip(labels['0'], labels['0.9'])]
+    assert min(changed[1:]) > 0
