@@ -1,10 +1,15 @@
 """Tiny random-weight face parser and synthetic images for API/tool tests."""
 import os.path as osp
+import runpy
+import sys
 
 import cv2
 import numpy as np
 import torch
 
+PARSE_FACES_TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
+    'parse_faces.py')
 TINY_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_apis', 'data',
     'tiny_fcn_celebamask.py')
@@ -88,3 +93,14 @@ def smooth_image(height, width, seed=0):
     rng = np.random.default_rng(seed)
     coarse = rng.integers(0, 256, (4, 4, 3)).astype(np.uint8)
     return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def run_parse_faces(monkeypatch, *args):
+    """Run ``tools/parse_faces.py`` in process (torch is not imported again)
+    with ``args``; return its exit status."""
+    monkeypatch.setattr(sys, 'argv', [PARSE_FACES_TOOL, *map(str, args)])
+    try:
+        runpy.run_path(PARSE_FACES_TOOL, run_name='__main__')
+    except SystemExit as exit_:
+        return exit_.code
+    raise AssertionError('tools/parse_faces.py must exit with a status')

@@ -1,29 +1,15 @@
 """tools/parse_faces.py on videos and webcams: outputs, fps, bad input."""
 import os
-import os.path as osp
-import runpy
-import sys
 
 import cv2
 import numpy as np
 import pytest
 from face_api_helpers import TINY_CONFIG, draw_face
+from face_api_helpers import run_parse_faces as run_script
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO_ROOT, 'tools', 'parse_faces.py')
 FRAMES = 12
 HEIGHT, WIDTH = 72, 96
 FACE = 40
-
-
-def run_script(monkeypatch, *args):
-    """Run the tool's ``main`` in process; return its exit status."""
-    monkeypatch.setattr(sys, 'argv', [TOOL, *map(str, args)])
-    try:
-        runpy.run_path(TOOL, run_name='__main__')
-    except SystemExit as exit_:
-        return exit_.code
-    raise AssertionError('tools/parse_faces.py must exit with a status')
 
 
 def face_box(index):
