@@ -233,3 +233,44 @@ def test_video_in_the_wild_is_tracked_and_smoothed(monkeypatch, capsys,
     assert labels['0'][0].any()
     changed = [(a != b).mean() for a, b in zip(labels['0'], labels['0.9'])]
     assert min(changed[1:]) > 0
+
+
+class StopAtCall:
+    """Wraps ``FaceParser.parse``: Ctrl-C arrives during its n-th call."""
+
+    def __init__(self, parse, calls):
+        self.parse, self.calls = parse, calls
+
+    def __call__(self, images):
+        self.calls -= 1
+        if self.calls == 0:
+            raise KeyboardInterrupt
+        return self.parse(images)
+
+
+@pytest.mark.parametrize('webcam', [True, False])
+def test_ctrl_c_ends_a_webcam_run_cleanly_and_aborts_a_file_run(
+        monkeypatch, tmp_path, clip, tiny_checkpoint, webcam):
+    import mmseg_face.apis.file_inference as file_inference
+    from mmseg_face.apis import FaceParser, parse_to_dir
+    real_capture = cv2.VideoCapture
+    monkeypatch.setattr(
+        file_inference.cv2, 'VideoCapture', lambda source: real_capture(
+            str(clip) if source in (0, str(clip)) else source))
+    parser = FaceParser(TINY_CONFIG, tiny_checkpoint, batch_size=1)
+    monkeypatch.setattr(parser, 'parse', StopAtCall(parser.parse, 4))
+    out = tmp_path / 'out'
+    source = 0 if webcam else clip
+
+    if webcam:
+        summary = parse_to_dir(parser, source, out, show_progress=False)
+        assert summary.written == [f'webcam0_{i:06d}' for i in range(3)]
+        assert summary.video == str(out / 'webcam0_overlay.mp4')
+        assert count_frames(summary.video) == 3
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            parse_to_dir(parser, source, out, show_progress=False)
+        # Frames already written stay; the unfinished video does not.
+        assert len(list((out / 'labels').iterdir())) == 3
+        assert not (out / 'clip_overlay.mp4').exists()
+    assert not leftovers(out)
