@@ -339,4 +339,7 @@ class VideoFaceParser:
     def _average(self, past, probs):
         if past is None or past.shape != probs.shape:
             return probs
-        return self.prob_smoothing * past + (1 - self.prob_smoothing) * probs
+        # In place: crops are (C, 512, 512) float32, tens of MB per face.
+        past *= self.prob_smoothing
+        past += probs * np.float32(1 - self.prob_smoothing)
+        return past
