@@ -16,7 +16,8 @@ from typing import Optional, Tuple
 
 import cv2
 import numpy as np
-
+import torch
+from torchvision.ops import batched_nms
 
 LANDMARK_NAMES = ('right_eye', 'left_eye', 'nose', 'right_mouth',
                   'left_mouth')
@@ -156,7 +157,6 @@ class MTCNNFaceDetector(FaceDetector):
                 f'it with `pip install --no-deps facenet-pytorch==2.6.0` '
                 f'(`make install` does) or use HaarCascadeFaceDetector') \
                 from error
-        import torch
         self.min_face_size = min_face_size
         self.min_face_ratio = min_face_ratio
         self.score_threshold = score_threshold
@@ -170,44 +170,44 @@ class MTCNNFaceDetector(FaceDetector):
         return self.detect_batch([img])[0]
 
     def detect_batch(self, imgs):
-        import torch
         groups = {}
         for index, img in enumerate(imgs):
             groups.setdefault(img.shape[:2], []).append(index)
         found = [None] * len(imgs)
         for indices in groups.values():
-            rgb = np.stack([imgs[i][..., ::-1] for i in indices])
             with torch.no_grad():
-                boxes, points, image_inds = self._cascade(rgb)
+                boxes, points, image_inds = self._cascade(
+                    [imgs[i] for i in indices])
+            min_size = self._min_size(*imgs[indices[0]].shape[:2])
             for position, index in enumerate(indices):
                 mine = image_inds == position
-                found[index] = self._faces(boxes[mine], points[mine])
+                found[index] = self._faces(boxes[mine], points[mine],
+                                           min_size)
         return found
 
     def _min_size(self, height, width):
         return max(self.min_face_size, self.min_face_ratio * min(height,
                                                                   width))
 
-    def _cascade(self, rgb):
-        """facenet-pytorch's three stages on a ``(B, H, W, 3)`` RGB batch.
+    def _cascade(self, images):
+        """facenet-pytorch's three stages on BGR images of one size.
 
         Returns ``(N, 5)`` boxes with scores, ``(N, 5, 2)`` points and the
         ``(N, )`` image index of each, as numpy arrays.
         """
-        import torch
         from facenet_pytorch.models.utils import detect_face as mtcnn_utils
-        from torchvision.ops import batched_nms
 
-        height, width = rgb.shape[1:3]
+        height, width = images[0].shape[:2]
         thresholds = self.stage_thresholds
         scale = 12.0 / self._min_size(height, width)
         boxes, image_inds = [], []
+        level = images
         while min(height, width) * scale >= 12:
             size = (int(width * scale + 1), int(height * scale + 1))
-            level = np.stack(
-                [cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-                 for img in rgb])
-            reg, probs = self.pnet(self._normalise(level))
+            # Each level from the one before: a few pixels' work each.
+            level = [cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+                     for img in level]
+            reg, probs = self.pnet(self._normalise(np.stack(level)))
             level_boxes, level_inds = mtcnn_utils.generateBoundingBox(
                 reg, probs[:, 1], scale, thresholds[0])
             keep = batched_nms(level_boxes[:, :4], level_boxes[:, 4],
@@ -231,8 +231,8 @@ class MTCNNFaceDetector(FaceDetector):
         ], 1))
 
         if len(boxes):
-            reg, probs = self.rnet(self._box_crops(rgb, boxes, image_inds,
-                                                   24))
+            reg, probs = self.rnet(
+                self._box_crops(images, boxes, image_inds, 24))
             passed = probs[:, 1] > thresholds[1]
             boxes = torch.cat([boxes[passed, :4], probs[passed, 1:2]], 1)
             image_inds, reg = image_inds[passed], reg[passed]
@@ -244,7 +244,7 @@ class MTCNNFaceDetector(FaceDetector):
         points = torch.zeros(0, 5, 2)
         if len(boxes):
             reg, marks, probs = self.onet(
-                self._box_crops(rgb, boxes, image_inds, 48))
+                self._box_crops(images, boxes, image_inds, 48))
             passed = probs[:, 1] > thresholds[2]
             boxes = torch.cat([boxes[passed, :4], probs[passed, 1:2]], 1)
             image_inds, reg, marks = (image_inds[passed], reg[passed],
@@ -265,32 +265,60 @@ class MTCNNFaceDetector(FaceDetector):
         return (boxes.cpu().numpy(), points.cpu().numpy(),
                 image_inds.cpu().numpy())
 
-    def _normalise(self, rgb):
-        import torch
-        data = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
+    def _normalise(self, bgr):
+        """``(B, h, w, 3)`` BGR uint8 -> the nets' RGB input, in [-1, 1]."""
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        data = torch.from_numpy(rgb).to(self.device)
         return (data.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
 
-    def _box_crops(self, rgb, boxes, image_inds, size):
+    def _box_crops(self, images, boxes, image_inds, size):
         """Each box's pixels, clipped to its image, resized to ``size``
-        square (facenet-pytorch's 1-based ``pad`` bounds)."""
+        square (facenet-pytorch's 1-based ``pad`` bounds).
+
+        A box at least twice ``size`` is cut from a copy of the image halved
+        as often as that holds: the same area average from a fraction of
+        the pixels (large faces have many candidate boxes).
+        """
         from facenet_pytorch.models.utils.detect_face import pad
-        height, width = rgb.shape[1:3]
+        height, width = images[0].shape[:2]
         y, ey, x, ex = pad(boxes, width, height)
+        halved = {}
         crops = np.zeros((len(boxes), size, size, 3), np.uint8)
         for k, index in enumerate(image_inds.tolist()):
-            if ey[k] > y[k] - 1 and ex[k] > x[k] - 1:
-                crops[k] = cv2.resize(
-                    rgb[index, y[k] - 1:ey[k], x[k] - 1:ex[k]], (size, size),
-                    interpolation=cv2.INTER_AREA)
+            top, bottom, left, right = y[k] - 1, ey[k], x[k] - 1, ex[k]
+            if bottom <= top or right <= left:
+                continue
+            level = int(np.log2(max(min(bottom - top, right - left) / size,
+                                    1)))
+            source = self._halved(images, index, level, halved)
+            step = 2**level
+            crops[k] = cv2.resize(
+                source[top // step:-(-bottom // step),
+                       left // step:-(-right // step)], (size, size),
+                interpolation=cv2.INTER_AREA)
         return self._normalise(crops)
 
-    def _faces(self, boxes, points):
+    @staticmethod
+    def _halved(images, index, level, cache):
+        """``images[index]`` halved ``level`` times, memoised in ``cache``."""
+        if level == 0:
+            return images[index]
+        if (index, level) not in cache:
+            larger = MTCNNFaceDetector._halved(images, index, level - 1,
+                                               cache)
+            cache[index, level] = cv2.resize(
+                larger, (max(larger.shape[1] // 2, 1),
+                         max(larger.shape[0] // 2, 1)),
+                interpolation=cv2.INTER_AREA)
+        return cache[index, level]
+
+    def _faces(self, boxes, points, min_size):
         faces = []
         for box, landmarks in zip(boxes, points):
             x1, y1, x2, y2, score = (float(v) for v in box)
             if score < self.score_threshold or x2 <= x1 or y2 <= y1:
                 continue
-            if max(x2 - x1, y2 - y1) < self.min_face_size:
+            if max(x2 - x1, y2 - y1) < min_size:
                 continue
             faces.append(Face(box=(x1, y1, x2, y2), landmarks=landmarks,
                               score=score))

@@ -102,6 +102,17 @@ def _test_scale(cfg):
     return None
 
 
+def _same_size_chunks(images, batch_size):
+    """Index lists of at most ``batch_size`` images of one size each: mmseg
+    rescales a batch to its first image's original size."""
+    groups = OrderedDict()
+    for index, img in enumerate(images):
+        groups.setdefault(img.shape[:2], []).append(index)
+    for indices in groups.values():
+        for start in range(0, len(indices), batch_size):
+            yield indices[start:start + batch_size]
+
+
 def _alignment_name(cfg, checkpoint_meta):
     """The crop a model was trained on: checkpoint meta, else the config's
     ``face_alignment``, else ``box``."""
@@ -358,33 +369,33 @@ class FaceParser:
         return labels
 
     def _infer_probs(self, images):
-        """Class probabilities ``(C, H, W)`` float32 of BGR arrays.
+        """Class probabilities ``(C, H, W)`` float32 of BGR arrays (views
+        of channel-last arrays).
 
         The config's test pipeline and mmseg's ``aug_test`` rule (the mean
         of the views' probabilities) as ``inference_segmentor`` uses them,
         stopping before the argmax. Equal sizes are batched.
         """
-        pipeline = Compose([LoadImage()] + self.model.cfg.data.test.pipeline[1:])
+        pipeline = Compose([LoadImage()] +
+                           self.model.cfg.data.test.pipeline[1:])
         device = next(self.model.parameters()).device
-        groups = OrderedDict()
-        for index, img in enumerate(images):
-            groups.setdefault(img.shape[:2], []).append(index)
         probs = [None] * len(images)
-        for indices in groups.values():
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start:start + self.batch_size]
-                data = collate([pipeline(dict(img=images[i])) for i in chunk],
-                               samples_per_gpu=len(chunk))
-                if device.type == 'cuda':
-                    data = scatter(data, [device])[0]
-                else:
-                    data['img_metas'] = [m.data[0] for m in data['img_metas']]
-                with torch.no_grad():
-                    views = [
-                        self.model.inference(img, metas, rescale=True)
-                        for img, metas in zip(data['img'], data['img_metas'])
-                    ]
-                mean = (sum(views) / len(views)).cpu().numpy()
-                for index, image_probs in zip(chunk, mean):
-                    probs[index] = image_probs.astype(np.float32)
+        for chunk in _same_size_chunks(images, self.batch_size):
+            data = collate([pipeline(dict(img=images[i])) for i in chunk],
+                           samples_per_gpu=len(chunk))
+            if device.type == 'cuda':
+                data = scatter(data, [device])[0]
+            else:
+                data['img_metas'] = [m.data[0] for m in data['img_metas']]
+            with torch.no_grad():
+                views = [
+                    self.model.inference(img, metas, rescale=True)
+                    for img, metas in zip(data['img'], data['img_metas'])
+                ]
+            mean = (sum(views) / len(views)).float().cpu()
+            # Channel-last memory: paste-back samples all classes of a
+            # pixel at once (FaceWarp.sample_at_image).
+            channels_last = mean.permute(0, 2, 3, 1).contiguous().numpy()
+            for index, image_probs in zip(chunk, channels_last):
+                probs[index] = image_probs.transpose(2, 0, 1)
         return probs

@@ -153,7 +153,8 @@ def test_mtcnn_options_filter_faces(astronaut_bgr):
     # The face is about 90 pixels wide: a larger minimum skips it.
     assert MTCNNFaceDetector(min_face_size=200).detect(astronaut_bgr) == []
     assert MTCNNFaceDetector(min_face_ratio=0.5).detect(astronaut_bgr) == []
-    assert len(MTCNNFaceDetector(min_face_ratio=0.1).detect(astronaut_bgr)) == 1
+    assert len(MTCNNFaceDetector(min_face_ratio=0.1).detect(
+        astronaut_bgr)) == 1
     with pytest.raises(ValueError, match='min_face_size must be >= 12'):
         MTCNNFaceDetector(min_face_size=8)
 

@@ -190,3 +190,34 @@ def test_boxes_file_skips_detection(monkeypatch, capsys, tmp_path,
     assert painted[:, 0].min() >= 0 and painted[:, 0].max() <= 70
     assert painted[:, 1].min() >= 40 and painted[:, 1].max() <= 120
     assert not (tmp_path / 'out/labels/unlisted.png').exists()
+
+
+@pytest.mark.parametrize('detector', ['mtcnn', 'haar'])
+def test_detector_and_alignment_options(monkeypatch, capsys, tmp_path,
+                                        tiny_checkpoint, detector):
+    from skimage import data
+    cv2.imwrite(str(tmp_path / 'astronaut.png'), data.astronaut()[..., ::-1])
+
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint,
+                        tmp_path / 'astronaut.png', '--out', tmp_path / 'out',
+                        '--detect-faces', '--detector', detector,
+                        '--alignment', 'celeba_hq')
+
+    assert status == 0
+    assert 'faces parsed: 1; images without a face: 0' in \
+        capsys.readouterr().out
+    label = cv2.imread(str(tmp_path / 'out/labels/astronaut.png'),
+                       cv2.IMREAD_UNCHANGED)
+    assert label.shape == (512, 512) and label[60:180, 170:280].any()
+    assert not label[400:].any()  # the suit, far below the face crop
+
+
+def test_unknown_alignment_is_refused_before_any_work(monkeypatch, capsys,
+                                                      tmp_path,
+                                                      tiny_checkpoint):
+    status = run_script(monkeypatch, TINY_CONFIG, tiny_checkpoint,
+                        tmp_path / 'x.png', '--out', tmp_path / 'out',
+                        '--alignment', 'ffhq')
+    assert status == 2
+    assert "--alignment: invalid choice: 'ffhq'" in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
