@@ -7,7 +7,9 @@ drawn ones (a random-weight benchmark needs no real detections). Stages:
 detection (MTCNN), tracking (matching + landmark filter), parsing (align +
 model), smoothing of the probabilities (with the bookkeeping of
 ``parse_frame``) and paste-back. ``own share`` is the part of the total that
-is not parsing, as the issue's pipeline target counts it.
+is not parsing, as the issue's pipeline target counts it. Times are CPU
+time of this process (``time.process_time``) on one torch thread by default:
+on a shared machine, waiting threads would count as work otherwise.
 
 Usage: ``python bench/video_tracking.py [--frames 6] [--threads 2]``
 (prints a markdown table; recorded in ``docs/benchmarks.md``)
@@ -33,7 +35,7 @@ def parse_args():
         description='Time VideoFaceParser per frame on the CPU')
     parser.add_argument('--frames', type=int, default=6,
                         help='timed frames per setting (after one warm-up)')
-    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=1)
     return parser.parse_args()
 
 
@@ -61,11 +63,11 @@ class Timed:
         self.fn, self.times, self.stage = fn, times, stage
 
     def __call__(self, *args, **kwargs):
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             return self.fn(*args, **kwargs)
         finally:
-            self.times[self.stage] += time.perf_counter() - start
+            self.times[self.stage] += time.process_time() - start
 
 
 def time_setting(parser, size, num_faces, num_frames):
@@ -84,10 +86,10 @@ def time_setting(parser, size, num_faces, num_frames):
         video_parser.tracker.update = Timed(update, times, 'track')
         parser.parse_crops = Timed(parse_crops, times, 'parse')
         face_tracking.paste_face_argmax = Timed(paste, times, 'paste')
-        start = time.perf_counter()
+        start = time.process_time()
         Timed(detect, times, 'detect')(frame)
         video_parser.parse_frame(frame, faces)
-        times['total'] = time.perf_counter() - start
+        times['total'] = time.process_time() - start
         face_tracking.paste_face_argmax = paste
         parser.parse_crops = parse_crops
         if index:  # the first frame warms up
@@ -105,7 +107,7 @@ def main():
     from mmseg_face.apis import FaceParser
     parser = FaceParser(CONFIG, alignment='farl')
     print(f'VideoFaceParser, EHANet-R18 at 512², CPU, {args.threads} '
-          f'threads, mean of {args.frames} frames (ms)\n')
+          f'thread(s), mean of {args.frames} frames (CPU ms)\n')
     print('| frame | faces | detect | track | parse | smooth + other | '
           'paste | total | own share |')
     print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
