@@ -197,3 +197,30 @@ def test_video_parser_keeps_ids_and_gives_probabilities(tiny_parser):
                                       result.probs.argmax(0))
         # Smoothed faces stay near the given ones.
         assert abs(result.faces[0].landmarks - given[0].landmarks).max() < 3
+
+
+def test_a_real_face_moving_keeps_one_track_with_the_default_detector(
+        tiny_parser):
+    """scikit-image's public-domain astronaut, shifted 3 px right and 1 px
+    down per frame: MTCNN finds her in every frame, the tracker keeps one
+    id, and the smoothed landmarks follow the motion."""
+    import cv2
+    from skimage import data
+
+    from mmseg_face.apis import VideoFaceParser
+    astronaut = np.ascontiguousarray(data.astronaut()[..., ::-1])
+    shifts = [(3 * i, i) for i in range(8)]
+    frames = [
+        cv2.warpAffine(astronaut, np.float64([[1, 0, dx], [0, 1, dy]]),
+                       (512, 512), borderMode=cv2.BORDER_REPLICATE)
+        for dx, dy in shifts
+    ]
+    results = list(VideoFaceParser(tiny_parser).parse_video(frames))
+
+    assert [r.track_ids for r in results] == [[0]] * len(frames)
+    start = results[0].faces[0].landmarks
+    for result, shift in zip(results, shifts):
+        moved = result.faces[0].landmarks - start
+        np.testing.assert_allclose(moved, np.broadcast_to(shift, (5, 2)),
+                                   atol=3)
+        assert result.labels.shape == (512, 512) and result.labels.any()
