@@ -15,7 +15,8 @@ time and wall time. One torch thread by default: on a shared, loaded
 machine the waiting threads of a parallel region spin and count as CPU
 time, which measures the load, not the work.
 
-Usage: ``python bench/wild_pipeline.py [--threads 1] [--repeats 3]``
+Usage: ``python bench/wild_pipeline.py [--threads 1] [--repeats 3]
+[--alignment farl]``
 """
 import argparse
 import os.path as osp
@@ -42,6 +43,9 @@ def parse_args():
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--faces', type=int, nargs='+', default=[1, 4])
+    parser.add_argument(
+        '--alignment', choices=('celeba_hq', 'farl', 'box'),
+        help='crop preset (default: the config\'s, celeba_hq)')
     return parser.parse_args()
 
 
@@ -88,7 +92,8 @@ def main():
     torch.set_num_threads(args.threads)
     sys.path.insert(0, REPO_ROOT)
     from mmseg_face.apis import FaceParser
-    parser = FaceParser(CONFIG, None, crop_size=512, batch_size=4)
+    parser = FaceParser(CONFIG, None, crop_size=512, batch_size=4,
+                        alignment=args.alignment)
     print(f'EHANet-R18, random weights, {parser.crop_size}x{parser.crop_size}'
           f' crops, alignment {parser.alignment}, {args.threads} threads, '
           f'median of {args.repeats} runs (CPU ms; wall ms)\n')

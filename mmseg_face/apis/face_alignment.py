@@ -160,22 +160,18 @@ class FaceWarp:
             return None
         return slice(y0, y1), slice(x0, x1)
 
-    def sample_at_image(self, crop_values, region):
-        """Bilinearly sample crop values at the image pixels of ``region``.
+    def image_maps(self, region):
+        """Where the image pixels of ``region`` fall in the crop.
 
         Args:
-            crop_values (np.ndarray): ``(C, h, w)`` float32 values on the
-                crop grid (e.g. class probabilities); fastest as a view of
-                channel-last memory, as :meth:`FaceParser.parse_crops`
-                returns them.
             region (tuple[slice, slice]): From :meth:`image_region`.
 
         Returns:
-            tuple[np.ndarray]: ``(rh, rw, C)`` float32 values (channels
-            last), the ``(rh, rw)`` bool mask of the pixels inside the crop
-            and their ``(rh, rw)`` distance from the crop centre in the
-            aligned (unwarped) frame, in half crop sides (Chebyshev): below 1
-            in the crop's linear part, larger where the tanh warp squeezes.
+            tuple[np.ndarray]: ``(rh, rw)`` float32 crop x and y of each
+            pixel (``cv2.remap`` maps), the bool mask of the pixels inside
+            the crop and their distance from the crop centre in the aligned
+            (unwarped) frame, in half crop sides (Chebyshev): below 1 in the
+            crop's linear part, larger where the tanh warp squeezes.
         """
         rows, cols = region
         xs = np.arange(cols.start, cols.stop, dtype=np.float32)[None, :]
@@ -191,11 +187,34 @@ class FaceWarp:
         low, high = self._extent
         inside = ((map_x >= low) & (map_x <= high) & (map_y >= low) &
                   (map_y <= high))
-        channels_last = np.ascontiguousarray(
-            np.asarray(crop_values, np.float32).transpose(1, 2, 0))
-        values = cv2.remap(channels_last, map_x, map_y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        return values.reshape(map_x.shape + (-1, )), inside, radius
+        return map_x, map_y, inside, radius
+
+    def sample_at_image(self, crop_values, region):
+        """Bilinearly sample crop values at the image pixels of ``region``.
+
+        Args:
+            crop_values (np.ndarray): ``(C, h, w)`` float32 values on the
+                crop grid (e.g. class probabilities); fastest as a view of
+                channel-last memory, as :meth:`FaceParser.parse_crops`
+                returns them.
+            region (tuple[slice, slice]): From :meth:`image_region`.
+
+        Returns:
+            tuple[np.ndarray]: ``(rh, rw, C)`` float32 values (channels
+            last), then the mask and distances of :meth:`image_maps`.
+        """
+        map_x, map_y, inside, radius = self.image_maps(region)
+        return remap_channels(crop_values, map_x, map_y), inside, radius
+
+
+def remap_channels(crop_values, map_x, map_y):
+    """``cv2.remap`` (bilinear) of a ``(C, h, w)`` stack, all channels in
+    one call; returns ``map_x.shape + (C, )`` float32."""
+    channels_last = np.ascontiguousarray(
+        np.asarray(crop_values, np.float32).transpose(1, 2, 0))
+    values = cv2.remap(channels_last, map_x, map_y, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    return values.reshape(map_x.shape + (-1, ))
 
 
 def _safe_arctanh(x):
@@ -364,7 +383,9 @@ def paste_face_probs(image_shape, crop_results, num_classes=None):
         raise ValueError('num_classes is needed when there is no crop')
     probs = np.zeros((num_classes, ) + tuple(image_shape[:2]), np.float32)
     probs[0] = 1
-    for region, values, wins in _winning_pixels(image_shape, crop_results):
+    for region, crop_probs, maps, _, wins in _winning_pixels(
+            image_shape, crop_results):
+        values = remap_channels(crop_probs, *maps)
         probs[(slice(None), ) + region][:, wins] = values[wins].T
     return probs
 
@@ -372,12 +393,27 @@ def paste_face_probs(image_shape, crop_results, num_classes=None):
 def paste_face_argmax(image_shape, crop_results):
     """Labels of :func:`paste_face_probs` without the full probability map.
 
+    Only pixels won with a foreground probability above 1/2 can have a
+    foreground label (the classes sum to 1), so all classes are sampled only
+    in their bounding box: for a tanh crop, which reaches the whole image,
+    about the face instead of the image.
+
     Returns:
         np.ndarray: ``(H, W)`` uint8 class ids.
     """
     labels = np.zeros(image_shape[:2], np.uint8)
-    for region, values, wins in _winning_pixels(image_shape, crop_results):
-        labels[region][wins] = values.argmax(2)[wins]
+    for region, crop_probs, (map_x, map_y), foreground, wins in \
+            _winning_pixels(image_shape, crop_results):
+        np.copyto(labels[region], 0, where=wins)
+        candidates = wins & (foreground > 0.5)
+        if not candidates.any():
+            continue
+        rows, cols = (np.flatnonzero(candidates.any(axis))
+                      for axis in (1, 0))
+        window = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        values = remap_channels(crop_probs, map_x[window], map_y[window])
+        np.copyto(labels[region][window], values.argmax(2),
+                  casting='unsafe', where=candidates[window])
     return labels
 
 
@@ -385,20 +421,22 @@ TIE_TOLERANCE = 1e-3
 
 
 def _winning_pixels(image_shape, crop_results):
-    """Yield ``(region, values, wins)`` per crop: its sampled values and the
-    pixels it wins so far (later crops overwrite the pixels they win)."""
+    """Yield ``(region, crop_probs, maps, foreground, wins)`` per crop: its
+    remap maps, foreground probability and the pixels it wins so far (later
+    crops overwrite the pixels they win)."""
     best = np.full(image_shape[:2], -1, np.float32)  # -1: no crop yet
     best_radius = np.full(image_shape[:2], np.inf, np.float32)
     for crop_probs, warp in crop_results:
         region = warp.image_region(image_shape)
         if region is None:
             continue
-        values, inside, radius = warp.sample_at_image(crop_probs, region)
-        foreground = 1 - values[..., 0]
+        map_x, map_y, inside, radius = warp.image_maps(region)
+        # Background alone decides who wins: one channel to sample.
+        foreground = 1 - remap_channels(crop_probs[:1], map_x, map_y)[..., 0]
         best_here, radius_here = best[region], best_radius[region]
         tie = np.abs(foreground - best_here) <= TIE_TOLERANCE
         wins = inside & ((foreground > best_here + TIE_TOLERANCE) |
                          (tie & (radius < radius_here)))
-        best_here[wins] = foreground[wins]
-        radius_here[wins] = radius[wins]
-        yield region, values, wins
+        np.copyto(best_here, foreground, where=wins)
+        np.copyto(radius_here, radius, where=wins)
+        yield region, crop_probs, (map_x, map_y), foreground, wins
