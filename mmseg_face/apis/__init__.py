@@ -7,7 +7,8 @@ from .face_detection import (LANDMARK_NAMES, Face, FaceDetector,
 from .face_parser import FaceParser, ImageReadError, load_bgr_image
 from .face_tracking import (FaceTracker, TrackedFrame, VideoFaceParser,
                             box_iou)
-from .file_inference import ParseSummary, VideoReadError, parse_to_dir
+from .file_inference import ParseSummary, parse_to_dir
+from .video_io import VideoReadError
 from .inference_optimization import (InferenceOptimizationError,
                                      optimize_for_inference)
 from .onnx_export import OnnxMismatchError, export_onnx, verify_onnx

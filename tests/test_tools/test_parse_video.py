@@ -43,9 +43,9 @@ def count_frames(path):
 
 
 def leftovers(folder):
-    """Temporary files a run left behind."""
+    """Temporary (hidden) files a run left behind."""
     return [name for _, _, files in os.walk(folder) for name in files
-            if name.startswith('.partial.')]
+            if name.startswith('.')]
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_a_video_or_webcam_that_cannot_be_opened_is_one_error_line(
 
 def test_webcam_index_reads_the_camera_until_max_frames(
         monkeypatch, capsys, tmp_path, clip, tiny_checkpoint):
-    import mmseg_face.apis.file_inference as file_inference
+    import mmseg_face.apis.video_io as video_io
     opened = []
     real_capture = cv2.VideoCapture
 
@@ -175,7 +175,7 @@ def test_webcam_index_reads_the_camera_until_max_frames(
         opened.append(source)
         return real_capture(str(clip) if source == 0 else source)
 
-    monkeypatch.setattr(file_inference.cv2, 'VideoCapture', camera)
+    monkeypatch.setattr(video_io.cv2, 'VideoCapture', camera)
     monkeypatch.chdir(tmp_path)
     out = tmp_path / 'out'
 
@@ -251,11 +251,11 @@ class StopAtCall:
 @pytest.mark.parametrize('webcam', [True, False])
 def test_ctrl_c_ends_a_webcam_run_cleanly_and_aborts_a_file_run(
         monkeypatch, tmp_path, clip, tiny_checkpoint, webcam):
-    import mmseg_face.apis.file_inference as file_inference
+    import mmseg_face.apis.video_io as video_io
     from mmseg_face.apis import FaceParser, parse_to_dir
     real_capture = cv2.VideoCapture
     monkeypatch.setattr(
-        file_inference.cv2, 'VideoCapture', lambda source: real_capture(
+        video_io.cv2, 'VideoCapture', lambda source: real_capture(
             str(clip) if source in (0, str(clip)) else source))
     parser = FaceParser(TINY_CONFIG, tiny_checkpoint, batch_size=1)
     monkeypatch.setattr(parser, 'parse', StopAtCall(parser.parse, 4))
