@@ -11,7 +11,6 @@ video frames (``webcam<index>_<frame:06d>`` for a webcam). A video or webcam
 also gives ``<video stem>_overlay.mp4``, the overlays as a video at the
 input's frame rate; in the wild its faces are tracked from frame to frame
 (:class:`VideoFaceParser`).
-
 """
 import os.path as osp
 import time
