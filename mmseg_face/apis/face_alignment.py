@@ -33,6 +33,8 @@ FARL_TEMPLATE = np.array([[196.0, 226.0], [316.0, 226.0], [256.0, 286.0],
 FARL_WARP_FACTOR = 0.8
 # Keeps arctanh finite at the crop border, as facer's _safe_arctanh does.
 _TANH_EPS = 1e-3
+# Foreground probabilities this close count as a tie in paste-back.
+TIE_TOLERANCE = 1e-3
 
 
 def similarity_from_points(src, dst):
@@ -416,8 +418,6 @@ def paste_face_argmax(image_shape, crop_results):
                   casting='unsafe', where=candidates[window])
     return labels
 
-
-TIE_TOLERANCE = 1e-3
 
 
 def _winning_pixels(image_shape, crop_results):
