@@ -85,12 +85,13 @@ def parse_args():
         '--opacity', type=float, default=0.5, help='overlay opacity (0, 1]')
     parser.add_argument(
         '--prob-smoothing', type=smoothing_factor, default=0.6,
-        help='video with --detect-faces: weight of the past in the moving '
+        help='video in the wild (--detect-faces or --boxes): weight of the '
+        'past in the moving '
         'average of each face\'s class probabilities, in [0, 1); 0 turns it '
         'off')
     parser.add_argument(
         '--landmark-smoothing', type=smoothing_factor, default=0.5,
-        help='video with --detect-faces: weight of the past in the filter of '
+        help='video in the wild: weight of the past in the filter of '
         'each face\'s box and landmarks, in [0, 1); 0 turns it off')
     parser.add_argument(
         '--max-frames', type=positive_int,
