@@ -86,9 +86,8 @@ def parse_args():
     parser.add_argument(
         '--prob-smoothing', type=smoothing_factor, default=0.6,
         help='video in the wild (--detect-faces or --boxes): weight of the '
-        'past in the moving '
-        'average of each face\'s class probabilities, in [0, 1); 0 turns it '
-        'off')
+        'past in the moving average of each face\'s class probabilities, in '
+        '[0, 1); 0 turns it off')
     parser.add_argument(
         '--landmark-smoothing', type=smoothing_factor, default=0.5,
         help='video in the wild: weight of the past in the filter of '
