@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
@@ -44,18 +45,50 @@ def parse_args():
     return parser.parse_args()
 
 
-def run_step(title, cmd, log_path):
-    """Run one tool, echo its output to ``log_path``; stop the demo on failure."""
+# mmcv's TextLoggerHook lines: "Iter [20/300]\tlr: ..., eta: 0:05:10, ...,
+# loss: 12.3456" while training and "Iter(val) [48]\taAcc: ..., mIoU: ..."
+# after each evaluation.
+TRAIN_LOG_LINE = re.compile(
+    r'Iter \[(\d+)/(\d+)\].*?eta: ((?:\d+ days?, )?[\d:]+).*?[\s,]loss: '
+    r'([\d.]+)')
+VAL_LOG_LINE = re.compile(r'Iter\(val\) \[\d+\].*?\bmIoU: ([\d.]+)')
+
+
+def training_progress(line):
+    """A short progress line for a training-log line, or None to stay quiet."""
+    match = TRAIN_LOG_LINE.search(line)
+    if match:
+        done, total, eta, loss = match.groups()
+        return f'    iter {done}/{total}  loss {float(loss):.3f}  eta {eta}'
+    match = VAL_LOG_LINE.search(line)
+    if match:
+        return f'    validation mIoU {100 * float(match.group(1)):.1f}%'
+    return None
+
+
+def run_step(title, cmd, log_path, progress=None):
+    """Run one tool, echo its output to ``log_path``; stop the demo on failure.
+
+    ``progress`` maps each output line to a line to print now (or None), so
+    that long steps are not silent.
+    """
     print(f'\n==> {title}\n    $ {" ".join(cmd)}', flush=True)
     start = time.time()
-    with open(log_path, 'w') as log:
-        result = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log,
-                                stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0:
+    # Unbuffered children, so that progress shows up as it happens.
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_path, 'w') as log, subprocess.Popen(
+            cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env=env) as process:
+        for line in process.stdout:
+            log.write(line)
+            shown = progress(line) if progress is not None else None
+            if shown is not None:
+                print(shown, flush=True)
+    if process.returncode != 0:
         with open(log_path) as log:
             tail = log.read()[-3000:]
         sys.exit(f'{tail}\ndemo: error: step "{title}" failed with exit '
-                 f'code {result.returncode}; full log: {log_path}')
+                 f'code {process.returncode}; full log: {log_path}')
     print(f'    done in {time.time() - start:.0f} s (log: {log_path})')
     with open(log_path) as log:
         return log.read()
@@ -175,7 +208,7 @@ def main():
         f'evaluation.interval={args.eval_interval}',
         f'log_config.interval={max(1, min(10, args.iters // 10))}',
         *data_options
-    ], osp.join(logs, 'train.log'))
+    ], osp.join(logs, 'train.log'), progress=training_progress)
     checkpoint = osp.join(train_dir, f'iter_{args.iters}.pth')
 
     test_output = run_step(f'test with {args.gpus} processes', [

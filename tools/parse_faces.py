@@ -5,12 +5,20 @@ Usage::
     python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
         [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
         [--detector mtcnn|haar] [--alignment celeba_hq|farl|box] \
-        [--device cpu] [--no-optimize]
+        [--device cpu] [--no-optimize] \
+        [--prob-smoothing 0.6] [--landmark-smoothing 0.5] [--max-frames N]
+
+INPUT is an image, a folder of images, a video file, or a webcam index (a
+whole number such as ``0``, unless a file of that name exists).
 
 Writes ``DIR/labels/<name>.png`` (class ids), ``DIR/overlays/<name>.png``
 (colour overlay with the dataset palette) and, with ``--masks``,
-``DIR/masks/<class>/<name>.png`` (0/255). Unreadable inputs are reported and
-skipped; the exit status is 1 when any input failed.
+``DIR/masks/<class>/<name>.png`` (0/255). A video or webcam also gives
+``DIR/<stem>_overlay.mp4`` and its frames per second in the summary; with
+``--detect-faces`` its faces are tracked and smoothed from frame to frame.
+Unreadable inputs are reported and skipped; the exit status is 1 when any
+input failed, also when a video ends before the frame count of its header.
+A webcam runs until ``--max-frames`` or Ctrl-C.
 
 ``--boxes`` gives face boxes instead of detecting them, as JSON
 ``{"group.jpg": [[x1, y1, x2, y2], ...], ...}`` (video frames are keyed
@@ -28,7 +36,9 @@ def parse_args():
         description='Parse faces in an image, a folder or a video')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='model checkpoint file')
-    parser.add_argument('input', help='image file, folder of images or video')
+    parser.add_argument(
+        'input',
+        help='image file, folder of images, video file or webcam index')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--masks', default='',
@@ -61,10 +71,27 @@ def parse_args():
         '--opacity', type=finite_float(0, 1, low_inclusive=False),
         default=0.5, help='overlay opacity, in (0, 1]')
     parser.add_argument(
+        '--prob-smoothing', type=finite_float(0, 1, high_inclusive=False), default=0.6,
+        help='video in the wild (--detect-faces or --boxes): weight of the '
+        'past in the moving average of each face\'s class probabilities, in '
+        '[0, 1); 0 turns it off')
+    parser.add_argument(
+        '--landmark-smoothing', type=finite_float(0, 1, high_inclusive=False), default=0.5,
+        help='video in the wild: weight of the past in the filter of '
+        'each face\'s box and landmarks, in [0, 1); 0 turns it off')
+    parser.add_argument(
+        '--max-frames', type=int_at_least(1),
+        help='stop a video or webcam after this many frames')
+    parser.add_argument(
         '--no-optimize', action='store_true',
         help='run the model as built, without folding BatchNorm into the '
         'convolutions and channels-last memory')
     return parser.parse_args()
+
+
+def input_source(text):
+    """A webcam index for a whole number that names no file, else the path."""
+    return int(text) if text.isdigit() and not osp.exists(text) else text
 
 
 def main():
@@ -74,18 +101,20 @@ def main():
     from mmseg_face.apis import (FaceParser, HaarCascadeFaceDetector,
                                  ImageReadError, InferenceOptimizationError,
                                  OutputWriteError, ParseInputError,
-                                 load_boxes, parse_to_dir)
+                                 VideoReadError, load_boxes, parse_to_dir)
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
     input_errors = (InferenceOptimizationError, ParseInputError,
-                    OutputWriteError, ImageReadError)
+                    OutputWriteError, ImageReadError, VideoReadError)
     with exit_on_user_error('tools/parse_faces.py',
                             input_errors=input_errors):
         # Everything the arguments name is checked before the model loads.
-        for what, path in (('config', args.config),
-                           ('checkpoint', args.checkpoint),
-                           ('input', args.input)):
+        source = input_source(args.input)
+        named = [('config', args.config), ('checkpoint', args.checkpoint)]
+        if not isinstance(source, int):
+            named.append(('input', source))
+        for what, path in named:
             if not osp.exists(path):
                 raise FileNotFoundError(f'{what} {path} does not exist')
         try:
@@ -109,12 +138,15 @@ def main():
             alignment=args.alignment)
         summary = parse_to_dir(
             parser,
-            args.input,
+            source,
             args.out,
             masks=masks,
             detect_faces=args.detect_faces,
             boxes=boxes,
-            opacity=args.opacity)
+            opacity=args.opacity,
+            prob_smoothing=args.prob_smoothing,
+            landmark_smoothing=args.landmark_smoothing,
+            max_frames=args.max_frames)
     print(summary.format())
     print(f'outputs in {args.out}')
     sys.exit(1 if summary.failed else 0)

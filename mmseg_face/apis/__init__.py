@@ -5,8 +5,11 @@ from .face_detection import (LANDMARK_NAMES, Face, FaceDetector,
                              HaarCascadeFaceDetector, MTCNNFaceDetector,
                              crop_face, face_to_crop_matrix, paste_face_labels)
 from .face_parser import FaceParser, ImageReadError, load_bgr_image
+from .face_tracking import (FaceTracker, TrackedFrame, VideoFaceParser,
+                            box_iou)
 from .file_inference import (OutputWriteError, ParseInputError, ParseSummary,
                              check_boxes, load_boxes, parse_to_dir)
+from .video_io import VideoReadError
 from .inference_optimization import (InferenceOptimizationError,
                                      optimize_for_inference)
 from .onnx_export import (OnnxExportError, OnnxMismatchError, export_onnx,
@@ -20,8 +23,10 @@ __all__ = [
     'MTCNNFaceDetector', 'Face', 'FaceDetector', 'HaarCascadeFaceDetector',
     'crop_face',
     'face_to_crop_matrix', 'paste_face_labels', 'FaceParser',
-    'ImageReadError', 'load_bgr_image', 'OutputWriteError', 'ParseInputError',
-    'ParseSummary', 'check_boxes', 'load_boxes', 'parse_to_dir',
+    'ImageReadError', 'load_bgr_image', 'FaceTracker', 'TrackedFrame',
+    'VideoFaceParser', 'box_iou', 'OutputWriteError', 'ParseInputError',
+    'ParseSummary', 'VideoReadError', 'check_boxes', 'load_boxes',
+    'parse_to_dir',
     'InferenceOptimizationError', 'optimize_for_inference',
     'OnnxExportError', 'OnnxMismatchError', 'export_onnx', 'verify_onnx',
     'class_masks', 'colorize_labels', 'render_overlay', 'resolve_class_ids'

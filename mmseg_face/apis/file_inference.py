@@ -7,12 +7,16 @@ Logic behind ``tools/parse_faces.py``. Outputs under ``out_dir``:
 - ``masks/<class>/<name>.png``: 0/255 mask of each requested class.
 
 ``<name>`` is the input file's stem, or ``<video stem>_<frame:06d>`` for
-video frames.
+video frames (``webcam<index>_<frame:06d>`` for a webcam). A video or webcam
+also gives ``<video stem>_overlay.mp4``, the overlays as a video at the
+input's frame rate; in the wild its faces are tracked from frame to frame
+(:class:`VideoFaceParser`).
 """
 import json
 import math
 import os
 import os.path as osp
+import time
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -25,6 +29,8 @@ from mmseg_face.utils.atomic_io import (remove_stale_temporaries,
                                         write_files_atomically)
 from .face_detection import Face, as_face
 from .face_parser import ImageReadError, load_bgr_image
+from .face_tracking import VideoFaceParser
+from .video_io import AtomicVideoWriter, VideoSource
 from .visualization import class_masks, render_overlay, resolve_class_ids
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -54,6 +60,8 @@ class ParseSummary:
             and parsed one by one.
         num_faces (int): Faces parsed (in-the-wild mode only).
         without_faces (list[str]): Images where no face was found or given.
+        video (str, optional): The overlay video written (video input only).
+        seconds (float): Time spent reading, parsing and writing.
     """
     written: list = field(default_factory=list)
     failed: list = field(default_factory=list)
@@ -61,6 +69,8 @@ class ParseSummary:
     in_the_wild: bool = False
     num_faces: int = 0
     without_faces: list = field(default_factory=list)
+    video: str = None
+    seconds: float = 0.0
 
     def format(self):
         """Human-readable multi-line report (face counts in the wild)."""
@@ -69,6 +79,11 @@ class ParseSummary:
         if self.in_the_wild:
             lines.append(f'faces parsed: {self.num_faces}; images without a '
                          f'face: {len(self.without_faces)}')
+        if self.video is not None:
+            fps = len(self.written) / self.seconds if self.seconds else 0.0
+            lines.append(f'overlay video: {self.video} ({len(self.written)} '
+                         f'frames in {self.seconds:.1f} s, {fps:.2f} '
+                         f'frames/s)')
         if self.ignored:
             lines.append(f'ignored {len(self.ignored)} non-image file(s): '
                          f'{", ".join(self.ignored)}')
@@ -111,35 +126,6 @@ def _iter_images(paths, summary):
             yield name, path.name, None
 
 
-def _iter_frames(video, summary):
-    capture = cv2.VideoCapture(str(video))
-    if not capture.isOpened():
-        summary.failed.append((str(video), 'cannot open video'))
-        return
-    index = 0
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            name = f'{video.stem}_{index:06d}'
-            yield name, name, frame
-            index += 1
-    finally:
-        capture.release()
-    if index == 0:
-        summary.failed.append((str(video), 'video has no readable frame'))
-
-
-def _count_inputs(source, paths):
-    if paths is not None:
-        return len(paths)
-    capture = cv2.VideoCapture(str(source))
-    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    capture.release()
-    return max(count, 0)
-
-
 def _encode_png(path, img):
     ok, encoded = cv2.imencode('.png', img)
     if not ok:
@@ -172,16 +158,22 @@ def parse_to_dir(parser,
                  detect_faces=False,
                  boxes=None,
                  opacity=0.5,
-                 show_progress=True):
+                 show_progress=True,
+                 prob_smoothing=0.6,
+                 landmark_smoothing=0.5,
+                 max_frames=None):
     """Parse an image, a folder of images or a video and write the results.
 
-    Unreadable inputs, boxes lying outside their image and images that run
-    out of memory are skipped and recorded in the summary; everything the
-    arguments name is checked before the first image is parsed.
+    Unreadable inputs (and video frames that fail to decode), boxes lying
+    outside their image and images that run out of memory are skipped and
+    recorded in the summary, as is a video that ends before the frame count
+    of its header; everything the arguments name is checked before the first
+    image is parsed.
 
     Args:
         parser (FaceParser): The parser.
-        source (str | Path): Image file, folder or video file.
+        source (str | Path | int): Image file, folder, video file, or the
+            index of a webcam (read until ``max_frames`` or Ctrl-C).
         out_dir (str | Path): Output folder.
         masks (Sequence[str]): Class names to write binary masks for.
             Default: ().
@@ -196,6 +188,14 @@ def parse_to_dir(parser,
             ``detect_faces=True`` and fail otherwise. Default: None.
         opacity (float): Overlay opacity. Default: 0.5.
         show_progress (bool): Show an ``mmcv.ProgressBar``. Default: True.
+        prob_smoothing (float): Video in the wild: weight of the past of
+            each face's class probabilities, in ``[0, 1)``; 0 turns it off
+            (see :class:`VideoFaceParser`). Default: 0.6.
+        landmark_smoothing (float): Video in the wild: weight of the past
+            of each face's box and landmarks (see :class:`FaceTracker`).
+            Default: 0.5.
+        max_frames (int, optional): Stop a video or webcam after this many
+            frames. Default: None (all).
 
     Returns:
         ParseSummary: What was written and what failed.
@@ -206,10 +206,14 @@ def parse_to_dir(parser,
         OutputWriteError: An output folder cannot be created or written, or
             a write fails (a full disk): the run stops, and every output of
             an image is written all or none.
+        VideoReadError: If a video or webcam cannot be opened (nothing is
+            written then).
     """
-    source = Path(source)
-    if not source.exists():
-        raise FileNotFoundError(f'input {source} does not exist')
+    is_webcam = isinstance(source, int)
+    if not is_webcam:
+        source = Path(source)
+        if not source.exists():
+            raise FileNotFoundError(f'input {source} does not exist')
     try:
         resolve_class_ids(parser.classes, masks)
     except ValueError as error:
@@ -218,51 +222,91 @@ def parse_to_dir(parser,
         boxes = check_boxes(boxes)
     if not 0 < opacity <= 1:
         raise ParseInputError(f'opacity must be in (0, 1], got {opacity}')
-    _make_out_dirs(out_dir, masks)
     summary = ParseSummary(in_the_wild=detect_faces or boxes is not None)
-    if source.is_dir():
-        paths = _folder_images(source, summary)
-    elif _is_video(source):
-        paths = None
+    # Opened first: a video that cannot be opened leaves no output folder.
+    video_source = VideoSource(source) \
+        if is_webcam or _is_video(source) else None
+    _make_out_dirs(out_dir, masks)
+    video = None
+    if video_source is not None:
+        items = video_source.frames(summary, max_frames)
+        total = video_source.frame_count
+        if max_frames is not None:
+            total = min(total, max_frames) if total else max_frames
+        video = _VideoOutput(
+            AtomicVideoWriter(
+                osp.join(out_dir, f'{video_source.stem}_overlay.mp4'),
+                video_source.fps),
+            VideoFaceParser(parser, prob_smoothing, landmark_smoothing)
+            if summary.in_the_wild else None)
     else:
-        paths = [source]
-    items = (_iter_frames(source, summary) if paths is None else
-             _iter_images(paths, summary))
-    progress = mmcv.ProgressBar(_count_inputs(source, paths)) \
-        if show_progress else None
+        paths = _folder_images(source, summary) if source.is_dir() else \
+            [source]
+        items = _iter_images(paths, summary)
+        total = len(paths)
+    progress = mmcv.ProgressBar(total) if show_progress else None
 
     def advance(count=1):
         # Progress counts inputs once their results are written (or failed).
         for _ in range(count if progress is not None else 0):
             progress.update()
 
+    started = time.perf_counter()
     batch = []
-    for name, key, img in items:
-        if img is not None and boxes is not None:
-            if key not in boxes and not detect_faces:
-                summary.failed.append((key, 'no entry in the boxes file'))
-                img = None
-            elif key in boxes:
-                outside = _box_outside(boxes[key], img.shape[:2])
-                if outside is not None:
-                    summary.failed.append((key, outside))
+    try:
+        for name, key, img in items:
+            if img is not None and boxes is not None:
+                if key not in boxes and not detect_faces:
+                    summary.failed.append((key, 'no entry in the boxes file'))
                     img = None
-        if img is None:
-            advance()
-            continue
-        batch.append((name, key, img))
-        if len(batch) == parser.batch_size:
+                elif key in boxes:
+                    outside = _box_outside(boxes[key], img.shape[:2])
+                    if outside is not None:
+                        summary.failed.append((key, outside))
+                        img = None
+            if img is None:
+                advance()
+                continue
+            batch.append((name, key, img))
+            if len(batch) == parser.batch_size:
+                _parse_batch(parser, batch, out_dir, masks, boxes, opacity,
+                             summary, video)
+                advance(len(batch))
+                batch = []
+        if batch:
             _parse_batch(parser, batch, out_dir, masks, boxes, opacity,
-                         summary)
+                         summary, video)
             advance(len(batch))
-            batch = []
-    if batch:
-        _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary)
-        advance(len(batch))
+    except BaseException as error:
+        # Ctrl-C is how a webcam run ends; the frames so far stay valid.
+        if not (is_webcam and isinstance(error, KeyboardInterrupt)):
+            if video is not None:
+                video.writer.discard()
+            raise
+    summary.seconds = time.perf_counter() - started
+    if video is not None:
+        summary.video = video.writer.finish()
     if progress is not None:
         # ProgressBar leaves the cursor at the end of its line.
         progress.file.write('\n')
     return summary
+
+
+@dataclass
+class _VideoOutput:
+    """Per-run state of a video input: the overlay video being written and,
+    in the wild, the tracker."""
+    writer: AtomicVideoWriter
+    tracker: VideoFaceParser = None
+
+    def label_faces(self, images, given):
+        """Like :meth:`FaceParser.parse_wild` on consecutive frames."""
+        frames = [
+            self.tracker.parse_frame(img, faces)
+            for img, faces in zip(images, given or [None] * len(images))
+        ]
+        return [frame.labels for frame in frames], \
+            [frame.faces for frame in frames]
 
 
 def _check_box(box):
@@ -353,36 +397,44 @@ def _is_out_of_memory(error):
         and "can't allocate memory" in str(error))
 
 
-def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary):
+def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary,
+                 video=None):
     """Parse and write a batch; an image that runs out of memory is retried
-    alone, then recorded as failed, so that it does not end the run."""
+    alone, then recorded as failed, so that it does not end the run.
+
+    Video frames in the wild go through ``video``'s tracker in order; they
+    are not retried (the tracker has seen them), only recorded as failed.
+    """
     names = [name for name, _, _ in batch]
     images = [img for _, _, img in batch]
     try:
         if summary.in_the_wild:
             given = [boxes.get(key) for _, key, _ in batch] if boxes else None
-            labels, faces = parser.parse_wild(images, faces=given)
+            if video is not None and video.tracker is not None:
+                labels, faces = video.label_faces(images, given)
+            else:
+                labels, faces = parser.parse_wild(images, faces=given)
         else:
             labels, faces = parser.parse(images), None
     except Exception as error:  # noqa: B902 (only memory errors handled)
         if not _is_out_of_memory(error):
             raise
-        if len(batch) > 1:
+        if len(batch) > 1 and video is None:
             for item in batch:
                 _parse_batch(parser, [item], out_dir, masks, boxes, opacity,
                              summary)
             return
-        height, width = images[0].shape[:2]
-        summary.failed.append(
-            (batch[0][1], f'out of memory parsing this {width}x{height} '
-             f'image'))
+        for _, key, img in batch:
+            height, width = img.shape[:2]
+            summary.failed.append(
+                (key, f'out of memory parsing this {width}x{height} image'))
         return
     for index, (name, img, label) in enumerate(zip(names, images, labels)):
+        overlay = render_overlay(img, label, parser.palette, opacity)
         files = [
             _encode_png(osp.join(out_dir, 'labels', f'{name}.png'), label),
-            _encode_png(
-                osp.join(out_dir, 'overlays', f'{name}.png'),
-                render_overlay(img, label, parser.palette, opacity))
+            _encode_png(osp.join(out_dir, 'overlays', f'{name}.png'),
+                        overlay)
         ]
         files += [
             _encode_png(osp.join(out_dir, 'masks', class_name,
@@ -397,6 +449,8 @@ def _parse_batch(parser, batch, out_dir, masks, boxes, opacity, summary):
                 f'cannot write {error.filename}: {error.strerror or error} '
                 f'(nothing of {name} written; {len(summary.written)} '
                 f'image(s) written before)') from error
+        if video is not None:
+            video.writer.write(overlay)
         summary.written.append(name)
         if faces is not None:
             summary.num_faces += len(faces[index])

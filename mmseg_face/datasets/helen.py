@@ -21,6 +21,9 @@ class HelenDataset(FaceParsingDataset):
     protocol's merged ``F1.eyes``, ``F1.brows``, ``F1.mouth`` (upper lip,
     inner mouth, lower lip) and ``F1.overall`` (eyes, brows, nose and mouth
     as one class).
+
+    Helen ships no colour map; ``PALETTE`` is LaPa's official one, which has
+    the same 11 classes in the same order.
     """
 
     CLASSES = ELEVEN_CLASSES

@@ -8,12 +8,14 @@ from .face_parsing import FaceParsingDataset
 ELEVEN_CLASSES = ('background', 'skin', 'left_eyebrow', 'right_eyebrow',
                   'left_eye', 'right_eye', 'nose', 'upper_lip', 'inner_mouth',
                   'lower_lip', 'hair')
-# Neither release ships a palette. These reuse the CelebAMask-HQ colour of
-# the same part on the same image side ("left" = image-left here = r_* in
-# CelebAMask-HQ), so colour maps of all three datasets read alike.
-ELEVEN_PALETTE = [[0, 0, 0], [204, 0, 0], [255, 204, 204], [0, 255, 255],
-                  [204, 0, 204], [51, 51, 255], [76, 153, 0], [255, 255, 0],
-                  [102, 204, 0], [0, 0, 153], [0, 0, 204]]
+# LaPa's official colour map, RGB: colormap.txt of JDAI-CV/lapa-dataset at
+# commit 271ab6d17aadb9b3f4d05bf5523da1d66ba53cf8 (RGB, not BGR: its
+# sample.png legend shows skin blue, hair pink and nose orange). Helen ships
+# no colour map and has the same classes in the same order, so it uses this.
+ELEVEN_PALETTE = [[0, 0, 0], [0, 153, 255], [102, 255, 153], [0, 204, 153],
+                  [255, 255, 102], [255, 255, 204], [255, 153, 0],
+                  [255, 102, 255], [102, 0, 51], [255, 204, 255],
+                  [255, 0, 102]]
 ELEVEN_FLIP_PAIRS = ((2, 3), (4, 5))
 # Helen protocol: left/right and the three mouth parts are merged, and
 # "overall" is one F1 over eyes, brows, nose and mouth (skin, hair and
@@ -30,7 +32,8 @@ class LaPaDataset(FaceParsingDataset):
     """LaPa, 11 classes.
 
     `LaPa <https://github.com/jd-opensource/lapa-dataset>`_ labels are class
-    ids 0..10 as released.
+    ids 0..10 as released. ``PALETTE`` is the release's official colour map
+    (``colormap.txt`` of JDAI-CV/lapa-dataset, commit 271ab6d, in RGB).
 
     Left/right: "left" is the **image-left** side (a real sample has labels
     2 and 4 at x≈164 of 378), i.e. the subject's right: the opposite of

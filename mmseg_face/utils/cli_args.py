@@ -25,12 +25,13 @@ def int_at_least(minimum):
     return parse
 
 
-def finite_float(low, high=math.inf, low_inclusive=True):
-    """An argparse ``type`` for finite floats in ``[low, high]`` (or
-    ``(low, high]`` when ``low_inclusive`` is False)."""
-    bracket = '[' if low_inclusive else '('
-    interval = f'{bracket}{low}, {high}]' if math.isfinite(high) else \
-        f'{bracket}{low}, inf)'
+def finite_float(low, high=math.inf, low_inclusive=True,
+                 high_inclusive=True):
+    """An argparse ``type`` for finite floats in ``[low, high]``; either end
+    is open when its ``*_inclusive`` is False."""
+    interval = (f'{"[" if low_inclusive else "("}{low}, ' +
+                (f'{high}{"]" if high_inclusive else ")"}'
+                 if math.isfinite(high) else 'inf)'))
 
     def parse(text):
         try:
@@ -38,7 +39,8 @@ def finite_float(low, high=math.inf, low_inclusive=True):
         except ValueError:
             value = math.nan
         above_low = value >= low if low_inclusive else value > low
-        if not (math.isfinite(value) and above_low and value <= high):
+        below_high = value <= high if high_inclusive else value < high
+        if not (math.isfinite(value) and above_low and below_high):
             raise argparse.ArgumentTypeError(
                 f'must be a number in {interval}, got {text!r}')
         return value

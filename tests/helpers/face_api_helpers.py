@@ -1,10 +1,15 @@
 """Tiny random-weight face parser and synthetic images for API/tool tests."""
 import os.path as osp
+import runpy
+import sys
 
 import cv2
 import numpy as np
 import torch
 
+PARSE_FACES_TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
+    'parse_faces.py')
 TINY_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_apis', 'data',
     'tiny_fcn_celebamask.py')
@@ -88,3 +93,46 @@ def smooth_image(height, width, seed=0):
     rng = np.random.default_rng(seed)
     coarse = rng.integers(0, 256, (4, 4, 3)).astype(np.uint8)
     return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def run_parse_faces(monkeypatch, *args):
+    """Run ``tools/parse_faces.py`` in process (torch is not imported again)
+    with ``args``; return its exit status."""
+    monkeypatch.setattr(sys, 'argv', [PARSE_FACES_TOOL, *map(str, args)])
+    try:
+        runpy.run_path(PARSE_FACES_TOOL, run_name='__main__')
+    except SystemExit as exit_:
+        return exit_.code
+    raise AssertionError('tools/parse_faces.py must exit with a status')
+
+
+def moving_clip(num_frames, faces_per_frame, noise=12, seed=0):
+    """Frames of drawn faces moving by small similarity motions, with
+    sensor noise; returns the frames and each frame's true faces."""
+    from mmseg_face.apis import Face
+    from mmseg_face.datasets.sample_faces import compose_wild_scene
+    rng = np.random.default_rng(seed)
+    frames, faces = [], []
+    for index in range(num_frames):
+        placements = [
+            (3 * np.sin(index / 3 + k), 0.3 + 0.01 * np.sin(index / 4),
+             (50 + 70 * k + 2 * index, 60 + index)) for k in faces_per_frame
+        ]
+        scene = compose_wild_scene((120, 200), placements, face_size=256,
+                                   seed=seed)
+        noisy = scene['image'] + rng.normal(0, noise, scene['image'].shape)
+        frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
+        faces.append([
+            Face(box=tuple(box), landmarks=points + rng.normal(0, 0.5, (5, 2)))
+            for box, points in zip(scene['boxes'], scene['landmarks'])
+        ])
+    return frames, faces
+
+
+def label_flicker(label_maps):
+    """Fraction of face pixels whose label changes from frame to frame."""
+    changes = []
+    for before, after in zip(label_maps, label_maps[1:]):
+        face = (before > 0) | (after > 0)
+        changes.append((before != after)[face].mean())
+    return float(np.mean(changes))

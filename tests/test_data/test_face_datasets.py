@@ -39,6 +39,18 @@ def test_class_metadata():
         assert cls.FLIP_PAIRS == ((2, 3), (4, 5))
 
 
+def test_lapa_overlays_paint_lapas_official_colours():
+    """LaPa's colormap.txt is RGB (its sample.png shows skin blue, hair
+    pink, nose orange): painted into a BGR image, skin is (255, 153, 0)."""
+    from mmseg_face.apis import colorize_labels
+    from mmseg_face.datasets import HelenDataset, LaPaDataset
+    labels = np.array([[1, 10, 6]], np.uint8)  # skin, hair, nose
+    for cls in (LaPaDataset, HelenDataset):
+        painted = colorize_labels(labels, cls.PALETTE)
+        assert painted[0].tolist() == [[255, 153, 0], [102, 0, 255],
+                                       [0, 153, 255]]
+
+
 @pytest.mark.parametrize('dataset,num_classes', [('celebamask_hq', 19),
                                                  ('helen', 11),
                                                  ('lapa', 11)])

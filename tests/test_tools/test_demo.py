@@ -46,3 +46,52 @@ def test_short_demo_writes_every_promised_file(run_tool, tmp_path):
         image = overlay[:, :size].astype(int)
         assert np.abs(truth - image).mean() > 5  # the labels were painted
     assert 'demo finished' in result.stdout
+    # Training progress is shown while it runs, not only in the log file.
+    assert re.search(r'iter 6/6  loss [\d.]+  eta', result.stdout)
+    assert re.search(r'validation mIoU [\d.]+%', result.stdout)
+
+
+TRAIN_LINE = ('2026-12-02 05:00:00,000 - mmseg - INFO - Iter [10/300]\t'
+              'lr: 1.000e-02, eta: 0:05:10, time: 1.0312, data_time: 0.0121, '
+              'memory: 0, decode.loss_ce: 2.5012, decode.acc_seg: 40.1000, '
+              'loss: 3.2500')
+VAL_LINE = ('2026-12-02 05:01:00,000 - mmseg - INFO - Iter(val) [48]\t'
+            'aAcc: 0.9012, mIoU: 0.7110, mAcc: 0.8000')
+
+
+def test_training_progress_is_printed_while_the_step_runs(tmp_path, capsys):
+    """The child prints a log line, then waits until the demo has shown it:
+    a demo that only reads the output at the end would make it time out."""
+    import runpy
+    import sys
+    demo = runpy.run_path(osp.join(osp.dirname(__file__), '..', '..',
+                                   'tools', 'demo.py'))
+    shown = tmp_path / 'shown'
+    child = tmp_path / 'child.py'
+    child.write_text(
+        'import os, time\n'
+        f'print({TRAIN_LINE!r})\n'
+        f'print("some other line")\n'
+        'for _ in range(200):\n'
+        f'    if os.path.exists({str(shown)!r}): break\n'
+        '    time.sleep(0.05)\n'
+        'else: raise SystemExit(3)\n'
+        f'print({VAL_LINE!r})\n')
+
+    def progress(line):
+        text = demo['training_progress'](line)
+        if text is not None:
+            shown.touch()
+        return text
+
+    log = tmp_path / 'train.log'
+    output = demo['run_step']('train', [sys.executable, str(child)],
+                              str(log), progress=progress)
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[3:5] == ['    iter 10/300  loss 3.250  eta 0:05:10',
+                            '    validation mIoU 71.1%']
+    assert printed[5].startswith('    done in ')
+    assert len(printed) == 6
+    assert output == log.read_text()
+    assert TRAIN_LINE in output and 'some other line' in output

@@ -1,28 +1,11 @@
 """tools/parse_faces.py end to end, in process (no re-import of torch)."""
-import os.path as osp
-import runpy
-import sys
-
 import cv2
 import numpy as np
 import pytest
 import torch
-from face_api_helpers import TINY_CONFIG, draw_face, smooth_image
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-TOOL = osp.join(REPO_ROOT, 'tools', 'parse_faces.py')
-
-
-def run_script(monkeypatch, *args):
-    """Run the tool's ``main``; return its exit status."""
-    monkeypatch.setattr(sys, 'argv', [TOOL, *map(str, args)])
-    try:
-        runpy.run_path(TOOL, run_name='__main__')
-    except SystemExit as exit_:
-        return exit_.code
-    raise AssertionError('tools/parse_faces.py must exit with a status')
-
+from face_api_helpers import TINY_CONFIG, draw_face
+from face_api_helpers import run_parse_faces as run_script
+from face_api_helpers import smooth_image
 
 
 @pytest.fixture
