@@ -193,9 +193,11 @@ def main():
         '--num-images', str(args.num_images), '--size', str(2 * args.size),
         '--seed', str(args.seed)
     ], osp.join(logs, 'make_sample_faces.log'))
+    # The demo's data folder is its own: a re-run with other sample
+    # options replaces it instead of being refused.
     run_step('convert it (official CelebA split)', [
         python, 'tools/convert_datasets/celebamask_hq.py', release, '-o',
-        data_root, '--nproc', '2'
+        data_root, '--nproc', '2', '--overwrite'
     ], osp.join(logs, 'convert.log'))
 
     data_options = [f'data.{split}.data_root={data_root}'
