@@ -29,5 +29,6 @@ __all__ = [
     'OnnxExportError', 'OnnxMismatchError', 'export_onnx', 'verify_onnx',
     'PUBLISHED_MODELS', 'PublishedModel', 'PublishedModelError',
     'format_published_models', 'get_published_model',
-    'resolve_published_model', 'class_masks', 'colorize_labels', 'render_overlay', 'resolve_class_ids'
+    'resolve_published_model', 'class_masks', 'colorize_labels',
+    'render_overlay', 'resolve_class_ids'
 ]

@@ -7,6 +7,8 @@ import hashlib
 import io
 import os
 import os.path as osp
+import runpy
+import sys
 
 import mmcv
 import numpy as np
@@ -248,3 +250,24 @@ def test_parse_faces_list_models_and_unknown_model(run_tool, face_image,
     assert len(errors) == 1 and 'no-such-parser' in errors[0]
     assert all(name in errors[0] for name in PUBLISHED_MODELS)
     assert not (tmp_path / 'cache').exists()
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--model', NAME, 'cfg.py', 'ckpt.pth', 'face.png', '--out', 'o'],
+     'expected INPUT, got 3 positional arguments'),
+    (['cfg.py', 'face.png', '--out', 'o'],
+     'expected CONFIG CHECKPOINT INPUT, got 2 positional arguments'),
+    (['--model-name', NAME, 'cfg.py', 'ckpt.pth', 'face.png', '--out', 'o'],
+     '--model-name needs --model FILE'),
+    (['--model', NAME, 'face.png'], 'required: --out')])
+def test_parse_faces_refuses_mixed_model_arguments(monkeypatch, capsys, argv,
+                                                   message):
+    tool = osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'tools', 'parse_faces.py')
+    monkeypatch.setattr(sys, 'argv', [tool, *argv])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(tool, run_name='__main__')
+    assert exit_.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines()
+              if 'error:' in line]
+    assert len(errors) == 1 and message in errors[0]
