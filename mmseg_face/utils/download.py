@@ -78,7 +78,7 @@ def _start(url, part):
     except urllib.error.HTTPError as error:
         if error.code != 416 or not offset:
             raise
-        # The part is not a prefix of what the server has now: start anew.
+        # The part is as long as the file or longer: not resumable.
         os.remove(part)
         offset, response = 0, _open(url, 0)
     if offset and response.status == 206:
@@ -87,6 +87,9 @@ def _start(url, part):
         if match and int(match[1]) == offset:
             total = match[2]
             return response, offset, int(total) if total != '*' else None
+        # Another range than asked for: fetch the whole file instead.
+        response.close()
+        response = _open(url, 0)
     length = response.headers.get('Content-Length')
     # A full response (the server ignored Range): the part is rewritten.
     return response, 0, int(length) if length else None
