@@ -63,7 +63,7 @@ def test_a_cut_download_resumes_with_a_range_request(server, tmp_path):
     assert part.read_bytes() == PAYLOAD[:100_000]
 
     download(f'{server.url}/weights.pth', str(dst), sha256=SHA256,
-             progress=False)
+             progress=True)
     assert server.requests == [('/weights.pth', None),
                                ('/weights.pth', 'bytes=100000-')]
     assert dst.read_bytes() == PAYLOAD
