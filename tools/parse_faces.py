@@ -2,10 +2,13 @@
 
 Usage::
 
-    python tools/parse_faces.py CONFIG CKPT INPUT --out DIR \
-        [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
+    python tools/parse_faces.py CONFIG CKPT INPUT --out DIR [options]
+    python tools/parse_faces.py --model NAME_OR_FILE INPUT --out DIR [options]
+    python tools/parse_faces.py --list-models
+
+    options: [--masks skin,hair] [--detect-faces] [--boxes BOXES.json] \
         [--detector mtcnn|haar] [--alignment celeba_hq|farl|box] \
-        [--device cpu] [--no-optimize] \
+        [--device cpu] [--no-optimize] [--model-name NAME] \
         [--prob-smoothing 0.6] [--landmark-smoothing 0.5] [--max-frames N]
 
 INPUT is an image, a folder of images, a video file, or a webcam index (a
@@ -20,6 +23,11 @@ Unreadable inputs are reported and skipped; the exit status is 1 when any
 input failed, also when a video ends before the frame count of its header.
 A webcam runs until ``--max-frames`` or Ctrl-C.
 
+``--model`` names a published model (``--list-models`` lists them), which is
+downloaded and converted once into ``$MMSEG_FACE_HOME`` (default
+``~/.cache/mmseg_face``), or a local copy of its original file (offline;
+``--model-name`` says which model it is when its name does not).
+
 ``--boxes`` gives face boxes instead of detecting them, as JSON
 ``{"group.jpg": [[x1, y1, x2, y2], ...], ...}`` (video frames are keyed
 ``<video stem>_<frame:06d>``).
@@ -33,13 +41,26 @@ from mmseg_face.utils.cli_args import finite_float, int_at_least
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Parse faces in an image, a folder or a video')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='model checkpoint file')
+        description='Parse faces in an image, a folder or a video',
+        usage='%(prog)s [CONFIG CHECKPOINT | --model NAME_OR_FILE] INPUT '
+        '--out DIR [options]\n       %(prog)s --list-models')
     parser.add_argument(
-        'input',
-        help='image file, folder of images, video file or webcam index')
-    parser.add_argument('--out', required=True, help='output folder')
+        'paths', nargs='*', metavar='CONFIG CHECKPOINT INPUT',
+        help='model config file, checkpoint file, and the image file, folder '
+        'of images, video file or webcam index (only INPUT with --model)')
+    parser.add_argument('--out', help='output folder')
+    parser.add_argument(
+        '--model', metavar='NAME_OR_FILE',
+        help='a published model (see --list-models), downloaded and '
+        'converted once into $MMSEG_FACE_HOME, or a local copy of its '
+        'original file, instead of CONFIG CHECKPOINT')
+    parser.add_argument(
+        '--model-name', metavar='NAME',
+        help='which published model the --model file is, when its file name '
+        'does not say')
+    parser.add_argument(
+        '--list-models', action='store_true',
+        help='list the published models and exit')
     parser.add_argument(
         '--masks', default='',
         help='comma-separated class names to write binary masks for, '
@@ -86,7 +107,23 @@ def parse_args():
         '--no-optimize', action='store_true',
         help='run the model as built, without folding BatchNorm into the '
         'convolutions and channels-last memory')
-    return parser.parse_args()
+    # Positionals may come between options (INPUT after --model NAME).
+    args = parser.parse_intermixed_args()
+    if args.list_models:
+        return args
+    expected = 1 if args.model else 3
+    if len(args.paths) != expected:
+        wanted = 'INPUT' if args.model else 'CONFIG CHECKPOINT INPUT'
+        parser.error(f'expected {wanted}, got {len(args.paths)} positional '
+                     'arguments')
+    if args.model_name and not args.model:
+        parser.error('--model-name needs --model FILE')
+    if args.out is None:
+        parser.error('the following arguments are required: --out')
+    args.config, args.checkpoint = (None, None) if args.model else \
+        args.paths[:2]
+    args.input = args.paths[-1]
+    return args
 
 
 def input_source(text):
@@ -96,17 +133,24 @@ def input_source(text):
 
 def main():
     args = parse_args()
+    if args.list_models:
+        from mmseg_face.apis.published_models import format_published_models
+        print(format_published_models())
+        return
     import torch
 
     from mmseg_face.apis import (FaceParser, HaarCascadeFaceDetector,
                                  ImageReadError, InferenceOptimizationError,
                                  OutputWriteError, ParseInputError,
-                                 VideoReadError, load_boxes, parse_to_dir)
+                                 PublishedModelError, VideoReadError,
+                                 load_boxes, parse_to_dir)
+    from mmseg_face.utils.download import DownloadError
     from mmseg_face.utils.launch import exit_on_user_error
 
     masks = [name.strip() for name in args.masks.split(',') if name.strip()]
     input_errors = (InferenceOptimizationError, ParseInputError,
-                    OutputWriteError, ImageReadError, VideoReadError)
+                    OutputWriteError, ImageReadError, VideoReadError,
+                    PublishedModelError, DownloadError)
     with exit_on_user_error('tools/parse_faces.py',
                             input_errors=input_errors):
         # Everything the arguments name is checked before the model loads.
@@ -115,7 +159,7 @@ def main():
         if not isinstance(source, int):
             named.append(('input', source))
         for what, path in named:
-            if not osp.exists(path):
+            if path is not None and not osp.exists(path):
                 raise FileNotFoundError(f'{what} {path} does not exist')
         try:
             device = torch.device(args.device)
@@ -126,9 +170,7 @@ def main():
             raise ParseInputError(f'--device {args.device}, but CUDA is not '
                                   f'available')
         boxes = load_boxes(args.boxes) if args.boxes else None
-        parser = FaceParser(
-            args.config,
-            args.checkpoint,
+        options = dict(
             device=args.device,
             batch_size=args.batch_size,
             margin=args.margin,
@@ -136,6 +178,10 @@ def main():
             detector=HaarCascadeFaceDetector()
             if args.detector == 'haar' else None,
             alignment=args.alignment)
+        parser = FaceParser.from_pretrained(
+            args.model, model_name=args.model_name, **options) \
+            if args.model else \
+            FaceParser(args.config, args.checkpoint, **options)
         summary = parse_to_dir(
             parser,
             source,

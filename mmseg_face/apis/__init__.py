@@ -14,6 +14,9 @@ from .inference_optimization import (InferenceOptimizationError,
                                      optimize_for_inference)
 from .onnx_export import (OnnxExportError, OnnxMismatchError, export_onnx,
                           verify_onnx)
+from .published_models import (PUBLISHED_MODELS, PublishedModel,
+                               PublishedModelError, format_published_models,
+                               get_published_model, resolve_published_model)
 from .visualization import (class_masks, colorize_labels, render_overlay,
                             resolve_class_ids)
 
@@ -29,5 +32,8 @@ __all__ = [
     'parse_to_dir',
     'InferenceOptimizationError', 'optimize_for_inference',
     'OnnxExportError', 'OnnxMismatchError', 'export_onnx', 'verify_onnx',
-    'class_masks', 'colorize_labels', 'render_overlay', 'resolve_class_ids'
+    'PUBLISHED_MODELS', 'PublishedModel', 'PublishedModelError',
+    'format_published_models', 'get_published_model',
+    'resolve_published_model', 'class_masks', 'colorize_labels',
+    'render_overlay', 'resolve_class_ids'
 ]

@@ -258,6 +258,36 @@ class FaceParser:
         self.alignment = get_preset(
             alignment or _alignment_name(model.cfg, checkpoint_meta)).name
 
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, device='cpu', model_name=None,
+                        progress=True, **kwargs):
+        """A parser with published weights, by name or from a local file.
+
+        The weights are downloaded and converted on first use into
+        ``$MMSEG_FACE_HOME`` (default ``~/.cache/mmseg_face``) and read from
+        there afterwards, without network; a local copy of the original file
+        is converted without network. The licence is printed on first use.
+        See :mod:`mmseg_face.apis.published_models`.
+
+        Args:
+            name_or_path (str): A name of ``PUBLISHED_MODELS`` (e.g.
+                ``'bisenet-zll-celebamask'``) or an original file.
+            device (str): Torch device. Default: 'cpu'.
+            model_name (str, optional): Which published model a local file
+                is, when neither its sha256 nor its name tells. Default: None.
+            progress (bool): Show a download progress bar. Default: True.
+            **kwargs: The other arguments of :class:`FaceParser`.
+
+        Returns:
+            FaceParser: The parser.
+        """
+        from .published_models import resolve_published_model
+        published, checkpoint = resolve_published_model(
+            name_or_path, model_name=model_name, progress=progress)
+        return cls(published.config_path, checkpoint, device=device,
+                   **kwargs)
+
     @property
     def detector(self):
         """The face detector of :meth:`parse_wild`."""

@@ -1,9 +1,12 @@
 """Rename the keys of original-repo checkpoints to mmseg_face modules."""
 import hashlib
+import os.path as osp
 import re
 from collections import OrderedDict
 
-
+# The repository root, which holds ``local_configs/`` (the package is
+# installed in place, ``pip install -e .``).
+PROJECT_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # CE2P/EAGRNet deep stem (three 3x3 convs) -> mmseg ResNet(deep_stem=True).
 _CE2P_STEM = {'conv1': 'stem.0', 'bn1': 'stem.1', 'conv2': 'stem.3',
@@ -238,3 +241,96 @@ def convert_face_bisenet(state_dict, target_classes):
     depth = resnet_depth(converted, 'backbone.context_path.backbone.')
     return converted, dict(layout=layout, depth=depth)
 
+
+
+# Config of a converted face BiSeNet, by ResNet depth (relative to
+# PROJECT_ROOT, as the converted checkpoint's meta records it).
+FACE_BISENET_CONFIGS = {
+    depth: 'local_configs/face_bisenet/'
+    f'face_bisenet_r{depth}_8x2_448x448_80k_celebamask-hq.py'
+    for depth in (18, 34)
+}
+_FACE_BISENET_PROJECTS = {
+    'zll': 'zllrunning/face-parsing.PyTorch (also facexlib '
+           'parsing_bisenet.pth)',
+    'yakhyo': 'yakhyo/face-parsing',
+}
+
+
+def save_converted_checkpoint(state_dict, src, dst, config, dataset, source,
+                              converter):
+    """Check converted weights against their config's model and save them.
+
+    Args:
+        state_dict (dict): The converted weights.
+        src (str): The original file (its name and sha256 go in the meta).
+        dst (str): Output checkpoint, written atomically.
+        config (str): Config path relative to :data:`PROJECT_ROOT`.
+        dataset (type): Dataset class whose ``CLASSES``/``PALETTE`` the
+            model predicts.
+        source (dict): Meta about the original (``project``,
+            ``original_classes``, ...).
+        converter (str): The converter tool, for the meta.
+
+    Raises:
+        CheckpointMismatchError: If the weights do not fit the model.
+    """
+    from mmcv import Config
+    from mmcv.cnn.utils import revert_sync_batchnorm
+    from mmseg.models import build_segmentor
+
+    from .checkpoint import check_fit, save_weights
+    model = build_segmentor(
+        Config.fromfile(osp.join(PROJECT_ROOT, config)).model)
+    check_fit(revert_sync_batchnorm(model), state_dict, src)
+    meta = dict(
+        CLASSES=dataset.CLASSES,
+        PALETTE=dataset.PALETTE,
+        config=config,
+        source=dict(source, file=osp.basename(src), sha256=file_sha256(src)),
+        converter=converter)
+    save_weights(state_dict, dst, meta=meta)
+
+
+def convert_face_bisenet_file(src, dst):
+    """Convert a published face BiSeNet file to an mmseg_face checkpoint.
+
+    What ``tools/model_converters/face_bisenet.py SRC DST`` does: reads
+    ``79999_iter.pth`` / ``parsing_bisenet.pth`` / yakhyo's ``resnet18.pt``
+    or ``resnet34.pt`` (see :func:`convert_face_bisenet`), checks the result
+    against the config of its depth (:data:`FACE_BISENET_CONFIGS`) and
+    writes it with ``CLASSES``, ``PALETTE``, the config and the source
+    (project, file, sha256, original class order) in its meta.
+
+    Args:
+        src (str): The original file.
+        dst (str): The converted checkpoint, written atomically.
+
+    Returns:
+        str: A one-line summary of what was written.
+
+    Raises:
+        FileNotFoundError: If ``src`` does not exist.
+        CheckpointError: If ``src`` is not a usable face BiSeNet checkpoint
+            (the message names it).
+    """
+    from mmseg_face.datasets import CelebAMaskHQDataset
+
+    from .checkpoint import CheckpointError, load_from_local
+    try:
+        state_dict, source = convert_face_bisenet(
+            load_from_local(src, map_location='cpu'),
+            CelebAMaskHQDataset.CLASSES)
+        config = FACE_BISENET_CONFIGS.get(source['depth'])
+        if config is None:
+            raise ValueError(f'a ResNet-{source["depth"]} face BiSeNet has '
+                             'no config (ResNet-18 and -34 do)')
+    except (KeyError, ValueError) as error:
+        raise CheckpointError(src, error.args[0]) from error
+    save_converted_checkpoint(
+        state_dict, src, dst, config, CelebAMaskHQDataset,
+        dict(project=_FACE_BISENET_PROJECTS[source['layout']],
+             original_classes=ZLL_CLASSES),
+        converter='tools/model_converters/face_bisenet.py')
+    return (f'wrote {len(state_dict)} tensors (ResNet-{source["depth"]}, '
+            f'{source["layout"]} layout) to {dst}')
