@@ -20,6 +20,12 @@ compares:
     does, against ours (mmseg resizes logits, not labels, so boundary pixels
     may differ there; that row is reported, not held to the limit).
 
+With ``--time`` it also times, on 2 threads at 512², batch 1, the original
+as its inference code runs it (the network's forward, which computes the
+main and both auxiliary outputs) against ours as ``FaceParser`` runs it
+(main head only, BatchNorm folded, channels-last) and as built, taking turns
+(``bench_vs_original.compare``).
+
 With ``--write-fixtures DIR`` it also writes, per original, the key names,
 shapes and dtypes of its state dict as JSON: the tests build synthetic
 originals from them.
@@ -31,6 +37,7 @@ import argparse
 import functools
 import importlib
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -40,6 +47,10 @@ import numpy as np
 import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from bench_vs_original import compare as time_sides  # noqa: E402
+from bench_vs_original import git_dir  # noqa: E402
+
 LOGIT_LIMIT = 1e-5
 PIXEL_LIMIT = 0.999
 
@@ -101,6 +112,10 @@ def parse_args():
                         help='generated faces per size for the path check')
     parser.add_argument('--write-fixtures', metavar='DIR',
                         help='also write the key-layout fixtures here')
+    parser.add_argument('--time', action='store_true',
+                        help='also time original and ours at 512², batch 1')
+    parser.add_argument('--repeats', type=int, default=5,
+                        help='timed runs per side with --time')
     return parser.parse_args()
 
 
@@ -110,14 +125,8 @@ def extract_snapshot(mirror, repo, workdir):
     Snapshots lack their large files (images, weights), so only sources are
     taken.
     """
-    root = osp.join(mirror, repo, 'repo')
-    git_dir = next((d for d in (osp.join(root, '.git'), root)
-                    if osp.isfile(osp.join(d, 'HEAD'))), None)
-    if git_dir is None:
-        sys.exit(f'parity_vs_original.py: error: no fetched snapshot of '
-                 f'{repo.replace("+", "/")} under {root}')
+    git = ['git', '--git-dir', git_dir(mirror, repo)]
     target = osp.join(workdir, repo)
-    git = ['git', '--git-dir', git_dir]
     sources = [
         path for path in subprocess.run(
             git + ['ls-tree', '-r', '--name-only', 'HEAD'], check=True,
@@ -126,7 +135,7 @@ def extract_snapshot(mirror, repo, workdir):
     ]
     archive = subprocess.run(git + ['archive', 'HEAD', '--'] + sources,
                              check=True, capture_output=True).stdout
-    subprocess.run(['mkdir', '-p', target], check=True)
+    os.makedirs(target, exist_ok=True)
     subprocess.run(['tar', '-x', '-C', target], input=archive, check=True)
     commit = subprocess.run(git + ['rev-parse', 'HEAD'], check=True,
                             capture_output=True, text=True).stdout.strip()
@@ -180,7 +189,27 @@ def original_labels(original, image_path, size):
         Image.fromarray(labels).resize(image.size, Image.NEAREST))
 
 
-def compare(name, spec, mirror, workdir, faces, fixture_dir):
+def latency(original, parser, repeats):
+    """Median wall ms of the original's forward, ours optimised and ours as
+    built, at 512², batch 1 (sides taking turns)."""
+    from mmseg_face.apis import optimize_for_inference
+    built = parser.model
+    optimised = optimize_for_inference(built)
+    metas = [dict(img_shape=(512, 512, 3), ori_shape=(512, 512, 3),
+                  pad_shape=(512, 512, 3))]
+    sides = {
+        'original': original,
+        'optimised': lambda img: optimised.encode_decode(img, metas),
+        'as built': lambda img: built.encode_decode(img, metas),
+    }
+    torch.set_num_threads(2)
+    img = torch.randn(1, 3, 512, 512,
+                      generator=torch.Generator().manual_seed(2))
+    return {side: wall for side, (wall, _) in
+            time_sides(sides, img, warmup=1, repeats=repeats).items()}
+
+
+def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     import mmcv
     from mmcv.runner import load_checkpoint
 
@@ -231,7 +260,9 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir):
             total += mine.size
         agreement[size] = equal / total
     return dict(model=name, commit=commit[:12], logit_error=logit_error,
-                agreement=agreement)
+                agreement=agreement,
+                latency=latency(original, parser, repeats)
+                if repeats else None)
 
 
 def main():
@@ -241,7 +272,8 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.models:
             rows.append(compare(name, ORIGINALS[name], args.mirror, workdir,
-                                args.faces, args.write_fixtures))
+                                args.faces, args.write_fixtures,
+                                args.repeats if args.time else None))
             for module in ('model', 'resnet', 'models', 'models.bisenet',
                            'models.resnet'):
                 sys.modules.pop(module, None)
@@ -259,6 +291,19 @@ def main():
         print(f'| {row["model"]} ({row["commit"]}) | '
               f'{row["logit_error"]:.2e} | {row["agreement"][512]:.4%} | '
               f'{row["agreement"][400]:.4%} |')
+    if args.time:
+        print('\nCPU latency, 512², batch 1, 2 threads, median wall ms of '
+              f'{args.repeats} runs after one warm-up, sides taking turns:\n')
+        print('| original | original (ms) | ours, optimised (ms) | optimised '
+              '/ original | ours, as built (ms) | as built / original |')
+        print('|---|---|---|---|---|---|')
+        for row in rows:
+            ms = row['latency']
+            print(f'| {row["model"]} | {ms["original"]:,.0f} | '
+                  f'{ms["optimised"]:,.0f} | '
+                  f'{ms["optimised"] / ms["original"]:.2f} | '
+                  f'{ms["as built"]:,.0f} | '
+                  f'{ms["as built"] / ms["original"]:.2f} |')
     sys.exit(1 if failed else 0)
 
 
