@@ -12,8 +12,10 @@ compares:
     against ours after undoing the class reordering, as the largest absolute
     difference divided by the largest absolute logit (limit 1e-5);
 (b) the whole path from an image file to a label map, on generated faces:
-    the original repository's own inference steps (PIL resize, torchvision
-    normalisation, argmax) against ``FaceParser`` with the model's config
+    the original repository's own inference steps (face BiSeNets: PIL
+    resize, torchvision normalisation, argmax; GPEN: its ``FaceParse``
+    class, loading the saved file) against ``FaceParser`` with the model's
+    config
     (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
     input size compare label maps directly; faces of other sizes compare the
     original's labels resized back with nearest neighbours, as its demo
@@ -73,6 +75,40 @@ def _yakhyo_bisenet(source_dir, backbone):
     return bisenet.BiSeNet(19, backbone_name=backbone)
 
 
+def _gpen_parsenet(source_dir):
+    sys.path.insert(0, osp.join(source_dir, 'face_parse'))
+    # GPEN's FaceParse.load_model builds it with these arguments.
+    return importlib.import_module('parse_model').ParseNet(
+        512, 512, 32, 64, 19, norm_type='bn', relu_type='LeakyReLU',
+        ch_range=[32, 256])
+
+
+def _pil_imagenet_inference(original, weights):
+    return functools.partial(original_labels, original, size=512)
+
+
+def _gpen_inference(original, weights):
+    """GPEN's own ``FaceParse`` on the saved ``weights/<name>.pth``.
+
+    Its colour map is made the identity, so that ``process`` (cv2 resize,
+    BGR->RGB, x/255*2-1, argmax) returns class ids instead of a binary mask.
+    """
+    import cv2
+    face_parse = importlib.import_module('face_parsing').FaceParse(
+        osp.dirname(osp.dirname(weights)),
+        model=osp.splitext(osp.basename(weights))[0], device='cpu')
+    face_parse.MASK_COLORMAP = list(range(19))
+
+    def labels(image_path):
+        image = cv2.imread(image_path)
+        with torch.no_grad():
+            mask = face_parse.process(image)[0]
+        return cv2.resize(mask, image.shape[1::-1],
+                          interpolation=cv2.INTER_NEAREST)
+
+    return labels
+
+
 ORIGINALS = {
     'face-parsing.PyTorch BiSeNet-R18': dict(
         repo='zllrunning+face-parsing.PyTorch', build=_zll_bisenet,
@@ -94,7 +130,17 @@ ORIGINALS = {
         converter='tools/model_converters/face_bisenet.py',
         config='local_configs/face_bisenet/'
         'face_bisenet_r34_8x2_448x448_80k_celebamask-hq.py'),
+    'GPEN ParseNet': dict(
+        repo='yangxy+GPEN', build=_gpen_parsenet,
+        file='ParseNet-latest.pth', fixture='parsenet_gpen.json',
+        converter='tools/model_converters/parsenet.py',
+        config='local_configs/parsenet/'
+        'parsenet_gpen_512x512_celebamask-hq.py',
+        classes='PARSENET_CLASSES', inference=_gpen_inference),
 }
+# Modules the originals import top-level, forgotten between originals.
+ORIGINAL_MODULES = ('model', 'resnet', 'models', 'models.bisenet',
+                    'models.resnet', 'blocks', 'parse_model', 'face_parsing')
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -216,8 +262,7 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     from mmseg_face.apis import FaceParser
     from mmseg_face.datasets import CelebAMaskHQDataset
     from mmseg_face.datasets.sample_faces import draw_face
-    from mmseg_face.utils.checkpoint_converters import (ZLL_CLASSES,
-                                                        class_permutation)
+    from mmseg_face.utils import checkpoint_converters
     source_dir, commit = extract_snapshot(mirror, spec['repo'], workdir)
     original = spec['build'](source_dir).eval()
     randomize(original, seed=0)
@@ -225,7 +270,8 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
         write_fixture(osp.join(fixture_dir, spec['fixture']),
                       f'{spec["repo"].replace("+", "/")}@{commit[:12]}',
                       spec['file'], original.state_dict())
-    src = osp.join(workdir, spec['file'])
+    src = osp.join(workdir, 'weights', spec['file'])
+    os.makedirs(osp.dirname(src), exist_ok=True)
     torch.save(original.state_dict(), src)
     dst = osp.join(workdir, spec['file'] + '.mmseg.pth')
     subprocess.run([sys.executable, spec['converter'], src, dst],
@@ -234,7 +280,9 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     parser = FaceParser(spec['config'], dst, device='cpu', optimize=False)
     ours = parser.model
     load_checkpoint(ours, dst, map_location='cpu', strict=True)
-    perm = class_permutation(ZLL_CLASSES, CelebAMaskHQDataset.CLASSES)
+    perm = checkpoint_converters.class_permutation(
+        getattr(checkpoint_converters, spec.get('classes', 'ZLL_CLASSES')),
+        CelebAMaskHQDataset.CLASSES)
     inputs = torch.randn(2, 3, 512, 512,
                          generator=torch.Generator().manual_seed(1))
     metas = [dict(img_shape=(512, 512, 3), ori_shape=(512, 512, 3),
@@ -245,6 +293,8 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     logit_error = float((got - expected).abs().max() /
                         expected.abs().max())
 
+    original_parse = spec.get('inference', _pil_imagenet_inference)(
+        original, src)
     rng = np.random.default_rng(0)
     agreement = {}
     for size in (512, 400):
@@ -253,8 +303,7 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
             image, _, _ = draw_face(rng, size)
             path = osp.join(workdir, f'face_{size}_{index}.png')
             mmcv.imwrite(image, path)
-            theirs = np.asarray(perm).argsort()[original_labels(
-                original, path, 512)]
+            theirs = np.asarray(perm).argsort()[original_parse(path)]
             mine = parser.parse(path)
             equal += int((theirs == mine).sum())
             total += mine.size
@@ -274,8 +323,7 @@ def main():
             rows.append(compare(name, ORIGINALS[name], args.mirror, workdir,
                                 args.faces, args.write_fixtures,
                                 args.repeats if args.time else None))
-            for module in ('model', 'resnet', 'models', 'models.bisenet',
-                           'models.resnet'):
+            for module in ORIGINAL_MODULES:
                 sys.modules.pop(module, None)
             sys.path[:] = [p for p in sys.path if not p.startswith(workdir)]
     print('| original (commit) | logits: max abs diff / max abs logit '

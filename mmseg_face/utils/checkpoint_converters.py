@@ -118,6 +118,14 @@ def class_permutation(source_classes, target_classes):
     return [list(source_classes).index(name) for name in target_classes]
 
 
+def _unwrapped(state_dict):
+    """The tensors of a checkpoint, without a ``state_dict`` wrapper or the
+    ``module.`` prefix of (Distributed)DataParallel."""
+    state_dict = state_dict.get('state_dict', state_dict)
+    return OrderedDict((re.sub(r'^module\.', '', key), value)
+                       for key, value in state_dict.items())
+
+
 # Class order of face-parsing.PyTorch's prepropess_data.py (shared by
 # facexlib and yakhyo/face-parsing): background, then its 18 part names.
 ZLL_CLASSES = ('background', 'skin', 'l_brow', 'r_brow', 'l_eye', 'r_eye',
@@ -205,10 +213,7 @@ def convert_face_bisenet(state_dict, target_classes):
         ValueError: If the keys are not of either layout, or the ResNet is of
             no mmseg depth.
     """
-    state_dict = state_dict.get('state_dict', state_dict)
-    state_dict = OrderedDict(
-        (re.sub(r'^module\.', '', key), value)
-        for key, value in state_dict.items())
+    state_dict = _unwrapped(state_dict)
     layout = _face_bisenet_layout(state_dict)
     prefixes = [(src.format(k=k), dst.format(k=k))
                 for src, dst in _FACE_BISENET_PREFIXES[layout]
@@ -334,3 +339,122 @@ def convert_face_bisenet_file(src, dst):
         converter='tools/model_converters/face_bisenet.py')
     return (f'wrote {len(state_dict)} tensors (ResNet-{source["depth"]}, '
             f'{source["layout"]} layout) to {dst}')
+
+
+# Class order of GPEN's face_parse/face_parsing.py (= PSFR-GAN, facexlib):
+# already the official CelebAMask-HQ order.
+PARSENET_CLASSES = ('background', 'skin', 'nose', 'eye_g', 'l_eye', 'r_eye',
+                    'l_brow', 'r_brow', 'l_ear', 'r_ear', 'mouth', 'u_lip',
+                    'l_lip', 'hair', 'hat', 'ear_r', 'neck_l', 'neck',
+                    'cloth')
+_PARSENET_PREFIXES = (('encoder.', 'backbone.encoder.'),
+                      ('body.', 'backbone.body.'),
+                      ('decoder.', 'backbone.decoder.'),
+                      ('out_mask_conv.', 'decode_head.conv_seg.'),
+                      ('out_img_conv.', 'decode_head.conv_img.'))
+# GPEN's ConvLayer holds ``conv2d`` and ``norm`` (a NormLayer around
+# ``norm``); mmcv's ConvModule names them ``conv`` and ``bn``.
+_PARSENET_MODULE = re.compile(
+    r'^((?:\d+\.)?(?:(?:shortcut_func|conv1|conv2)\.)?)'
+    r'(conv2d|norm\.norm)\.(\w+)$')
+
+
+def convert_parsenet(state_dict, target_classes):
+    """Map GPEN's ParseNet to :class:`ParseNet` + :class:`ParseNetHead`.
+
+    Reads GPEN's ``ParseNet-latest.pth`` (the same network as facexlib's and
+    CodeFormer's ``parsing_parsenet.pth``, from PSFR-GAN). Keys are renamed
+    (``conv2d`` -> ``conv``, ``norm.norm`` -> ``bn``, ``shortcut_func`` ->
+    ``shortcut``; ``out_mask_conv`` becomes the classifier, ``out_img_conv``
+    the restored-image layer); the values are unchanged except that the
+    classifier's output channels follow ``target_classes``, which for the
+    official CelebAMask-HQ order is the identity.
+
+    Args:
+        state_dict (dict): The original tensors, optionally under
+            ``state_dict`` and with a ``module.`` prefix.
+        target_classes (Sequence[str]): Class names in the wanted order
+            (the same 19 names as :data:`PARSENET_CLASSES`).
+
+    Returns:
+        OrderedDict: Our state dict.
+
+    Raises:
+        ValueError: If the keys are not GPEN's ParseNet layout or the
+            classifier has not 19 outputs.
+    """
+    state_dict = _unwrapped(state_dict)
+    if not any(key.startswith('out_mask_conv.') for key in state_dict):
+        raise ValueError(
+            'not a GPEN/facexlib ParseNet checkpoint: expected keys under '
+            'encoder., body., decoder., out_mask_conv. and out_img_conv.')
+    converted = OrderedDict()
+    for key, value in state_dict.items():
+        for src, dst in _PARSENET_PREFIXES:
+            match = key.startswith(src) and \
+                _PARSENET_MODULE.match(key[len(src):])
+            if match:
+                block, module, name = match.groups()
+                block = block.replace('shortcut_func.', 'shortcut.')
+                module = 'conv' if module == 'conv2d' else 'bn'
+                converted[f'{dst}{block}{module}.{name}'] = value
+                break
+        else:
+            raise ValueError(
+                f'unexpected key {key!r} in a GPEN ParseNet checkpoint')
+    weight = converted.get('decode_head.conv_seg.conv.weight')
+    if weight is None or weight.shape[0] != len(PARSENET_CLASSES):
+        raise ValueError(
+            f'out_mask_conv: expected a {len(PARSENET_CLASSES)}-class '
+            'classifier weight in the ParseNet checkpoint')
+    perm = class_permutation(PARSENET_CLASSES, target_classes)
+    for name in ('weight', 'bias'):
+        key = f'decode_head.conv_seg.conv.{name}'
+        converted[key] = converted[key][perm].clone()
+    return converted
+
+
+# Config of the converted GPEN ParseNet (relative to PROJECT_ROOT, as the
+# converted checkpoint's meta records it).
+PARSENET_CONFIG = \
+    'local_configs/parsenet/parsenet_gpen_512x512_celebamask-hq.py'
+_PARSENET_PROJECT = ('yangxy/GPEN face_parse (also facexlib and CodeFormer '
+                     'parsing_parsenet.pth; from chaofengc/PSFRGAN)')
+
+
+def convert_parsenet_file(src, dst):
+    """Convert GPEN's / facexlib's ParseNet file to an mmseg_face checkpoint.
+
+    What ``tools/model_converters/parsenet.py SRC DST`` does: reads
+    ``ParseNet-latest.pth`` / ``parsing_parsenet.pth`` (see
+    :func:`convert_parsenet`), checks the result against
+    :data:`PARSENET_CONFIG` and writes it with ``CLASSES``, ``PALETTE``, the
+    config and the source (project, file, sha256, original class order) in
+    its meta.
+
+    Args:
+        src (str): The original file.
+        dst (str): The converted checkpoint, written atomically.
+
+    Returns:
+        str: A one-line summary of what was written.
+
+    Raises:
+        FileNotFoundError: If ``src`` does not exist.
+        CheckpointError: If ``src`` is not a usable ParseNet checkpoint (the
+            message names it).
+    """
+    from mmseg_face.datasets import CelebAMaskHQDataset
+
+    from .checkpoint import CheckpointError, load_from_local
+    try:
+        state_dict = convert_parsenet(
+            load_from_local(src, map_location='cpu'),
+            CelebAMaskHQDataset.CLASSES)
+    except (KeyError, ValueError) as error:
+        raise CheckpointError(src, error.args[0]) from error
+    save_converted_checkpoint(
+        state_dict, src, dst, PARSENET_CONFIG, CelebAMaskHQDataset,
+        dict(project=_PARSENET_PROJECT, original_classes=PARSENET_CLASSES),
+        converter='tools/model_converters/parsenet.py')
+    return f'wrote {len(state_dict)} tensors (GPEN ParseNet) to {dst}'

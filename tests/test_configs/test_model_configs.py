@@ -30,6 +30,8 @@ SIZE = 32
 CONFIGS = {
     'parsenet/parsenet_1x8_512x512_80k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'ParseNetHead', 21_303_254),
+    'parsenet/parsenet_gpen_512x512_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'ParseNetHead', 21_303_254),
     'sfnet/sfnet_r18_512x512_80k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'SFNetHead', 12_740_083),
     'face_bisenet/face_bisenet_r18_8x2_448x448_80k_celebamask-hq.py':
