@@ -99,3 +99,26 @@ def train_step_and_simple_test(cfg, seed=0):
     return dict(model=model, img_shape=tuple(inputs['img'].shape),
                 loss=outputs['loss'].detach(), changed=changed,
                 result=result, label=test_set.get_gt_seg_map_by_idx(0))
+
+
+def fine_tune_losses(run_tool, config, checkpoint, data_root, work_dir,
+                     iters, options=()):
+    """Losses of a 2-process ``dist_train.sh`` run loading ``checkpoint``.
+
+    Trains ``config`` on 64 px samples of ``data_root``, two images a
+    process, logging every iteration; ``options`` add ``--cfg-options``.
+    Fails the test if the run fails or logs another number of iterations.
+    """
+    options = small_data_options(config, data_root, 64) + [
+        'data.workers_per_gpu=0', 'data.persistent_workers=False',
+        'data.samples_per_gpu=2', f'runner.max_iters={iters}',
+        f'checkpoint_config.interval={iters}',
+        f'evaluation.interval={iters}', 'log_config.interval=1'
+    ] + list(options)
+    result = run_tool(['./tools/dist_train.sh', config, '2', '--work-dir',
+                       work_dir, '--seed', '0', '--load-from', checkpoint,
+                       '--cfg-options'] + options)
+    assert result.returncode == 0, failure_message(result)
+    losses = train_losses(str(work_dir))
+    assert len(losses) == iters, losses
+    return losses

@@ -12,7 +12,7 @@ from mmcv.runner import load_checkpoint
 from mmseg.models import build_segmentor
 
 from published_checkpoints import synthetic_original
-from small_configs import small_data_options, train_losses
+from small_configs import fine_tune_losses
 
 from mmseg_face.datasets import CelebAMaskHQDataset
 from mmseg_face.utils.checkpoint_converters import (PARSENET_CLASSES,
@@ -142,18 +142,7 @@ def test_fine_tuning_a_converted_checkpoint_lowers_the_loss(
     if not dst.exists():
         assert run_tool(['python', CONVERTER, src, dst]).returncode == 0
 
-    iters = 20
-    options = small_data_options(CONFIG, sample_root('celebamask_hq'), 64) + [
-        'data.workers_per_gpu=0', 'data.persistent_workers=False',
-        'data.samples_per_gpu=2', f'runner.max_iters={iters}',
-        f'checkpoint_config.interval={iters}',
-        f'evaluation.interval={iters}', 'log_config.interval=1'
-    ]
-    work_dir = tmp_path / 'work'
-    result = run_tool(['./tools/dist_train.sh', CONFIG, '2', '--work-dir',
-                       work_dir, '--seed', '0', '--load-from', dst,
-                       '--cfg-options'] + options)
-    assert result.returncode == 0, result.stderr[-5000:]
-    losses = train_losses(str(work_dir))
-    assert len(losses) == iters
+    losses = fine_tune_losses(run_tool, CONFIG, dst,
+                              sample_root('celebamask_hq'), tmp_path / 'work',
+                              iters=20)
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5]), losses
