@@ -20,9 +20,9 @@ from collections import OrderedDict
 from typing import Callable, Optional, Tuple
 
 from ..utils.checkpoint import CheckpointError
-from ..utils.checkpoint_converters import (PROJECT_ROOT,
+from ..utils.checkpoint_converters import (PARSENET_CONFIG, PROJECT_ROOT,
                                            convert_face_bisenet_file,
-                                           file_sha256)
+                                           convert_parsenet_file, file_sha256)
 from ..utils.download import CACHE_ENV, cache_dir, download, folder_lock
 
 CONVERTED_SUFFIX = '_mmseg.pth'
@@ -120,6 +120,20 @@ PUBLISHED_MODELS = OrderedDict((model.name, model) for model in [
         'bisenet-yakhyo-r34-celebamask', 'yakhyo/face-parsing', 'resnet34.pt',
         'https://github.com/yakhyo/face-parsing/releases/download/weights/'
         'resnet34.pt', depth=34),
+    # GPEN's own copy (Aliyun OSS) has no published hash; facexlib's release
+    # copy, of the same size and keys, has one in third-party manifests.
+    PublishedModel(
+        name='parsenet-gpen-celebamask',
+        project='yangxy/GPEN (facexlib parsing_parsenet.pth; from PSFRGAN)',
+        file='parsing_parsenet.pth',
+        url='https://github.com/xinntao/facexlib/releases/download/v0.2.2/'
+        'parsing_parsenet.pth',
+        licence='non-commercial (GPEN: academic use only; PSFRGAN: CC '
+        'BY-NC-SA 4.0)',
+        dataset='CelebAMask-HQ', num_classes=19, config=PARSENET_CONFIG,
+        converter=convert_parsenet_file, size=85_331_193,
+        sha256='3d558d8d0e42c20224f13cf5a29c79eba2d59913419f945545d8cf7b72'
+        '920de2', file_names=('ParseNet-latest.pth', )),
 ])
 
 

@@ -2,6 +2,7 @@
 ``parsing_parsenet.pth``): strict loading of a converted original, where
 its tensors land, bad input, the inference config, and fine-tuning from a
 converted file."""
+import dataclasses
 import os.path as osp
 
 import numpy as np
@@ -23,6 +24,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'local_configs', 'parsenet',
                   'parsenet_gpen_512x512_celebamask-hq.py')
 CONVERTER = 'tools/model_converters/parsenet.py'
+NAME = 'parsenet-gpen-celebamask'
 
 
 @pytest.fixture(scope='module')
@@ -134,6 +136,35 @@ def test_inference_pipeline_is_gpens_preprocessing(tmp_path):
     expected = cv2.resize(image, (512, 512))[..., ::-1] / 255. * 2 - 1
     assert ours.shape == (3, 512, 512)
     np.testing.assert_allclose(ours, expected.transpose(2, 0, 1), atol=1e-6)
+
+
+def test_from_pretrained_converts_a_local_gpen_file_offline(
+        converted, run_tool, tmp_path, monkeypatch, capsys):
+    """The registry entry's converter is the tool's: a local
+    ``ParseNet-latest.pth`` (known by that name, not by its sha256) parses
+    an image as the tool's output does, and its licence is printed."""
+    import mmcv
+    from mmseg_face.apis import PUBLISHED_MODELS, FaceParser
+    _, src, dst = converted
+    if not dst.exists():
+        assert run_tool(['python', CONVERTER, src, dst]).returncode == 0
+    # A local address where nothing listens: reaching for it would fail.
+    monkeypatch.setitem(PUBLISHED_MODELS, NAME, dataclasses.replace(
+        PUBLISHED_MODELS[NAME], url='http://127.0.0.1:9/x.pth', sha256=None))
+    monkeypatch.setenv('MMSEG_FACE_HOME', str(tmp_path / 'cache'))
+    image = str(tmp_path / 'face.png')
+    mmcv.imwrite(np.random.default_rng(0).integers(
+        0, 255, (72, 64, 3), dtype=np.uint8), image)
+
+    parser = FaceParser.from_pretrained(str(src), progress=False)
+    notice = capsys.readouterr().err
+    assert f'{NAME}: weights from yangxy/GPEN' in notice
+    assert 'licence: non-commercial' in notice and 'CC BY-NC-SA 4.0' in notice
+    assert parser.model.cfg.filename == CONFIG
+    assert parser.classes == CelebAMaskHQDataset.CLASSES
+    labels = parser.parse(image)
+    assert labels.shape == (72, 64)
+    assert np.array_equal(labels, FaceParser(CONFIG, str(dst)).parse(image))
 
 
 def test_fine_tuning_a_converted_checkpoint_lowers_the_loss(
