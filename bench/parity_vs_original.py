@@ -15,8 +15,7 @@ compares:
     the original repository's own inference steps (face BiSeNets: PIL
     resize, torchvision normalisation, argmax; GPEN: its ``FaceParse``
     class, loading the saved file) against ``FaceParser`` with the model's
-    config
-    (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
+    config (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
     input size compare label maps directly; faces of other sizes compare the
     original's labels resized back with nearest neighbours, as its demo
     does, against ours (mmseg resizes logits, not labels, so boundary pixels
