@@ -37,6 +37,14 @@ def converted(tmp_path_factory):
     return original, src, dst
 
 
+def converted_file(converted, run_tool):
+    """The converted file, converted here if no earlier test did."""
+    _, src, dst = converted
+    if not dst.exists():
+        assert run_tool(['python', CONVERTER, src, dst]).returncode == 0
+    return dst
+
+
 def build_model():
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone.norm_cfg = dict(type='BN')
@@ -145,9 +153,7 @@ def test_from_pretrained_converts_a_local_gpen_file_offline(
     an image as the tool's output does, and its licence is printed."""
     import mmcv
     from mmseg_face.apis import PUBLISHED_MODELS, FaceParser
-    _, src, dst = converted
-    if not dst.exists():
-        assert run_tool(['python', CONVERTER, src, dst]).returncode == 0
+    dst = converted_file(converted, run_tool)
     # A local address where nothing listens: reaching for it would fail.
     monkeypatch.setitem(PUBLISHED_MODELS, NAME, dataclasses.replace(
         PUBLISHED_MODELS[NAME], url='http://127.0.0.1:9/x.pth', sha256=None))
@@ -169,9 +175,7 @@ def test_from_pretrained_converts_a_local_gpen_file_offline(
 
 def test_fine_tuning_a_converted_checkpoint_lowers_the_loss(
         converted, run_tool, sample_root, tmp_path):
-    _, src, dst = converted
-    if not dst.exists():
-        assert run_tool(['python', CONVERTER, src, dst]).returncode == 0
+    dst = converted_file(converted, run_tool)
 
     losses = fine_tune_losses(run_tool, CONFIG, dst,
                               sample_root('celebamask_hq'), tmp_path / 'work',
