@@ -153,7 +153,7 @@ def test_from_pretrained_converts_a_local_gpen_file_offline(
     an image as the tool's output does, and its licence is printed."""
     import mmcv
     from mmseg_face.apis import PUBLISHED_MODELS, FaceParser
-    dst = converted_file(converted, run_tool)
+    src, dst = converted[1], converted_file(converted, run_tool)
     # A local address where nothing listens: reaching for it would fail.
     monkeypatch.setitem(PUBLISHED_MODELS, NAME, dataclasses.replace(
         PUBLISHED_MODELS[NAME], url='http://127.0.0.1:9/x.pth', sha256=None))
