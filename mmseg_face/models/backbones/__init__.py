@@ -1,5 +1,6 @@
 from .face_bisenet import FaceBiSeNet
 from .mscan import MSCAN
 from .parsenet import ParseNet
+from .vgg_deeplabv1 import VGGDeepLabV1
 
-__all__ = ['FaceBiSeNet', 'MSCAN', 'ParseNet']
+__all__ = ['FaceBiSeNet', 'MSCAN', 'ParseNet', 'VGGDeepLabV1']

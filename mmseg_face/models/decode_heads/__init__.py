@@ -1,8 +1,11 @@
+from .deeplabv1_head import DeepLabV1Head
 from .eagr_head import EAGRHead
 from .ehanet_head import EHANetHead
 from .light_ham_head import LightHamHead
 from .parsenet_head import ParseNetHead
 from .sfnet_head import SFNetHead
 
-__all__ = ['EAGRHead', 'EHANetHead', 'LightHamHead', 'ParseNetHead',
-           'SFNetHead']
+__all__ = [
+    'DeepLabV1Head', 'EAGRHead', 'EHANetHead', 'LightHamHead', 'ParseNetHead',
+    'SFNetHead'
+]
