@@ -30,7 +30,7 @@ def check_crf_cfg(crf_cfg):
     if pydensecrf2 is missing, so a bad config fails when it is built."""
     unknown = sorted(set(crf_cfg) - set(DEEPLAB_V1_CRF))
     if unknown:
-        raise KeyError(f'test_cfg.crf: unknown keys {unknown}; the keys are '
+        raise ValueError(f'test_cfg.crf: unknown keys {unknown}; the keys are '
                        f'{sorted(DEEPLAB_V1_CRF)}')
     import_densecrf()
 
