@@ -1,8 +1,10 @@
+from .biased_ocr_head import BiasedOCRHead
 from .eagr_head import EAGRHead
 from .ehanet_head import EHANetHead
 from .light_ham_head import LightHamHead
+from .ocr_aux_head import OCRAuxHead
 from .parsenet_head import ParseNetHead
 from .sfnet_head import SFNetHead
 
-__all__ = ['EAGRHead', 'EHANetHead', 'LightHamHead', 'ParseNetHead',
-           'SFNetHead']
+__all__ = ['BiasedOCRHead', 'EAGRHead', 'EHANetHead', 'LightHamHead',
+           'OCRAuxHead', 'ParseNetHead', 'SFNetHead']
