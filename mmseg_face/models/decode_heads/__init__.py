@@ -1,11 +1,13 @@
+from .biased_ocr_head import BiasedOCRHead
 from .deeplabv1_head import DeepLabV1Head
 from .eagr_head import EAGRHead
 from .ehanet_head import EHANetHead
 from .light_ham_head import LightHamHead
+from .ocr_aux_head import OCRAuxHead
 from .parsenet_head import ParseNetHead
 from .sfnet_head import SFNetHead
 
 __all__ = [
-    'DeepLabV1Head', 'EAGRHead', 'EHANetHead', 'LightHamHead', 'ParseNetHead',
-    'SFNetHead'
+    'BiasedOCRHead', 'DeepLabV1Head', 'EAGRHead', 'EHANetHead', 'LightHamHead',
+    'OCRAuxHead', 'ParseNetHead', 'SFNetHead'
 ]
