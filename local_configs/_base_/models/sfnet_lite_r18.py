@@ -33,7 +33,10 @@ model = dict(
         num_classes=19,
         norm_cfg=norm_cfg,
         align_corners=True,
-        sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=100000),
+        # The official keeps at least 100,000 pixels per GPU batch of 2;
+        # mmseg's min_kept counts per image (it keeps min_kept x batch).
+        # mmseg averages over all pixels, the official over the kept ones.
+        sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=50000),
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     train_cfg=dict(),
