@@ -1,7 +1,12 @@
+from .conv2_dilated_resnet import Conv2DilatedResNetV1c
 from .face_bisenet import FaceBiSeNet
 from .hrnet_psa import HRNetPSA
 from .mscan import MSCAN
 from .parsenet import ParseNet
+from .stdc_all_levels import STDCNetAllLevels
 from .vgg_deeplabv1 import VGGDeepLabV1
 
-__all__ = ['FaceBiSeNet', 'HRNetPSA', 'MSCAN', 'ParseNet', 'VGGDeepLabV1']
+__all__ = [
+    'Conv2DilatedResNetV1c', 'FaceBiSeNet', 'HRNetPSA', 'MSCAN', 'ParseNet',
+    'STDCNetAllLevels', 'VGGDeepLabV1'
+]

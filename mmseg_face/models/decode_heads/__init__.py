@@ -6,8 +6,9 @@ from .light_ham_head import LightHamHead
 from .ocr_aux_head import OCRAuxHead
 from .parsenet_head import ParseNetHead
 from .sfnet_head import SFNetHead
+from .sfnet_lite_head import SFNetLiteHead
 
 __all__ = [
     'BiasedOCRHead', 'DeepLabV1Head', 'EAGRHead', 'EHANetHead', 'LightHamHead',
-    'OCRAuxHead', 'ParseNetHead', 'SFNetHead'
+    'OCRAuxHead', 'ParseNetHead', 'SFNetHead', 'SFNetLiteHead'
 ]

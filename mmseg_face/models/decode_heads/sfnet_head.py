@@ -1,4 +1,5 @@
-"""SFNet decoder: an FPN whose top-down path is aligned by semantic flow."""
+"""SFNet decoder: an FPN whose top-down path is aligned by semantic flow,
+as ``UperNetAlignHead`` of the official code (lxtGH/SFSegNets)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -13,11 +14,15 @@ from mmseg.ops import resize
 def flow_warp(feat, flow):
     """Sample ``feat`` at every output pixel displaced by ``flow``.
 
+    The official scaling: a flow of ``(u, v)`` shifts the normalised
+    ``[-1, 1]`` sampling grid by ``(u / W, v / H)``, i.e. by
+    ``u * (W - 1) / (2 * W)`` pixels (with ``align_corners=True``).
+
     Args:
         feat (Tensor): (N, C, h, w) map to sample; it may be smaller than the
             flow, then it is bilinearly upsampled on the fly.
-        flow (Tensor): (N, 2, H, W) displacement (x, y) in pixels of the
-            (H, W) output grid.
+        flow (Tensor): (N, 2, H, W) displacement (x, y) on the (H, W)
+            output grid.
 
     Returns:
         Tensor: (N, C, H, W) warped map.
@@ -28,12 +33,50 @@ def flow_warp(feat, flow):
     xs = torch.linspace(-1.0, 1.0, width, dtype=flow.dtype, device=flow.device)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing='ij')
     base = torch.stack((grid_x, grid_y), dim=-1).expand(n, -1, -1, -1)
-    # With align_corners=True one pixel step is 2 / (size - 1) in [-1, 1].
-    pixel = flow.new_tensor(
-        [2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)])
-    grid = base + flow.permute(0, 2, 3, 1) * pixel
+    grid = base + flow.permute(0, 2, 3, 1) / flow.new_tensor([width, height])
     return F.grid_sample(
         feat, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
+
+
+class PyramidPoolingBottleneck(BaseModule):
+    """SFNet's PSP module: pooled 1x1 conv + norm stages (no activation),
+    concatenated after the input map, fused by a 1x1 conv + norm + act and
+    followed by dropout.
+
+    Args:
+        pool_scales (tuple[int]): Pooling scales.
+        in_channels (int): Channels of the input map.
+        channels (int): Channels of each stage and of the output.
+        dropout_ratio (float): ``Dropout2d`` after the fusion; 0 for none.
+        conv_cfg, norm_cfg, act_cfg (dict): Layer configs.
+        align_corners (bool): ``align_corners`` of the stage upsampling.
+    """
+
+    def __init__(self, pool_scales, in_channels, channels, dropout_ratio,
+                 conv_cfg, norm_cfg, act_cfg, align_corners):
+        super().__init__()
+        self.stages = PPM(
+            pool_scales,
+            in_channels,
+            channels,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=None,
+            align_corners=align_corners)
+        self.bottleneck = ConvModule(
+            in_channels + len(pool_scales) * channels,
+            channels,
+            1,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.dropout = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 \
+            else nn.Identity()
+
+    def forward(self, x):
+        # Pooled stages first, then the input: the official order.
+        return self.dropout(
+            self.bottleneck(torch.cat(self.stages(x) + [x], dim=1)))
 
 
 class FlowAlignmentModule(BaseModule):
@@ -41,15 +84,15 @@ class FlowAlignmentModule(BaseModule):
 
     Both maps are squeezed by 1x1 convolutions; the coarse one is upsampled
     to the fine one's size; a 3x3 convolution on their concatenation
-    predicts a 2-channel semantic flow, which warps the (unsqueezed) coarse
-    map onto the fine grid.
+    (coarse first) predicts a 2-channel semantic flow, which warps the
+    (unsqueezed) coarse map onto the fine grid.
 
     Args:
         channels (int): Channels of both input maps.
         flow_channels (int): Channels of each squeezed map.
         conv_cfg (dict, optional): Convolution config. Default: None.
         align_corners (bool): ``align_corners`` of the upsampling.
-            Default: False.
+            Default: True.
         init_cfg (dict | list[dict], optional): Initialization config.
             Default: None.
     """
@@ -58,7 +101,7 @@ class FlowAlignmentModule(BaseModule):
                  channels,
                  flow_channels,
                  conv_cfg=None,
-                 align_corners=False,
+                 align_corners=True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.align_corners = align_corners
@@ -83,16 +126,18 @@ class FlowAlignmentModule(BaseModule):
 
 @HEADS.register_module()
 class SFNetHead(BaseDecodeHead):
-    """Decoder of `SFNet <https://arxiv.org/abs/2002.10120>`_.
+    """Decoder of `SFNet <https://arxiv.org/abs/2002.10120>`_ (the official
+    ``UperNetAlignHead``).
 
     A PPM summarises the last backbone level. Going top-down, each coarser
     FPN map is aligned onto the next lateral map by a
     :class:`FlowAlignmentModule` (instead of plain upsampling) and added to
     it, then refined by a 3x3 convolution. All levels are upsampled to the
     finest one, concatenated and fused by a 3x3 convolution before the
-    classifier. This is SFNet's ``UperNetAlignHead``, except that the
-    lateral 1x1 convolutions drop their bias (it sits before a norm) and the
-    dropout acts before the classifier rather than after the PPM.
+    classifier. As in the official code the lateral 1x1 convolutions keep
+    their bias and ``dropout_ratio`` acts after the PPM bottleneck, not
+    before the classifier. Set ``align_corners=True`` for the official
+    resizing.
 
     Args:
         pool_scales (tuple[int]): Pooling scales of the PPM.
@@ -115,20 +160,13 @@ class SFNetHead(BaseDecodeHead):
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg)
-        # SFNet's pyramid stages are conv + norm without activation.
-        self.psp_modules = PPM(
-            pool_scales,
-            self.in_channels[-1],
-            self.channels,
-            conv_cfg=self.conv_cfg,
-            norm_cfg=self.norm_cfg,
-            act_cfg=None,
-            align_corners=self.align_corners)
-        self.psp_bottleneck = ConvModule(
-            self.in_channels[-1] + len(pool_scales) * self.channels,
-            self.channels, 1, **conv_kwargs)
+        self.ppm = PyramidPoolingBottleneck(
+            pool_scales, self.in_channels[-1], self.channels,
+            self.dropout_ratio, align_corners=self.align_corners,
+            **conv_kwargs)
         self.lateral_convs = nn.ModuleList(
-            ConvModule(in_channels, self.channels, 1, **conv_kwargs)
+            ConvModule(in_channels, self.channels, 1, bias=True,
+                       **conv_kwargs)
             for in_channels in self.in_channels[:-1])
         self.align_modules = nn.ModuleList(
             FlowAlignmentModule(
@@ -147,14 +185,13 @@ class SFNetHead(BaseDecodeHead):
             padding=1,
             **conv_kwargs)
 
-    def psp_forward(self, x):
-        """Pyramid pooling on the coarsest level."""
-        return self.psp_bottleneck(
-            torch.cat([x] + self.psp_modules(x), dim=1))
+    def cls_seg(self, feat):
+        """Classify without dropout: it already acted after the PPM."""
+        return self.conv_seg(feat)
 
     def forward(self, inputs):
         inputs = self._transform_inputs(inputs)
-        top_down = self.psp_forward(inputs[-1])
+        top_down = self.ppm(inputs[-1])
         fpn_outs = [top_down]
         for i in reversed(range(len(inputs) - 1)):
             lateral = self.lateral_convs[i](inputs[i])
