@@ -14,7 +14,8 @@ model = dict(
         out_indices=(0, 1, 2, 3),
         dilations=(1, 1, 2, 4),
         strides=(1, 2, 1, 1),
-        multi_grid=(1, 2, 4),
+        # mmseg's multi_grid holds the dilations themselves, not factors.
+        multi_grid=(4, 8, 16),
         norm_cfg=norm_cfg,
         norm_eval=False,
         style='pytorch',
