@@ -78,6 +78,5 @@ CASES = [
         key_map=key_map,
         original_logits=lambda model, x: model(x),
         our_logits=lambda model, x: model.encode_decode(x, [{}]),
-        input_shape=(1, 3, 256, 256),
         modules=('models', )) for depth in (50, 101)
 ]

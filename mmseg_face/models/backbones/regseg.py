@@ -166,7 +166,7 @@ class RegSegNet(BaseModule):
         super().__init__(init_cfg)
         if isinstance(arch, str):
             if arch not in self.arch_settings:
-                raise KeyError(f'RegSegNet arch {arch!r} is not one of '
+                raise ValueError(f'RegSegNet arch {arch!r} is not one of '
                                f'{sorted(self.arch_settings)}')
             arch = self.arch_settings[arch]
         self.out_indices = tuple(out_indices)
