@@ -3,10 +3,13 @@ from .face_bisenet import FaceBiSeNet
 from .hrnet_psa import HRNetPSA
 from .mscan import MSCAN
 from .parsenet import ParseNet
+from .regseg import RegSegNet
 from .stdc_all_levels import STDCNetAllLevels
+from .strip_pooling_resnet import StripPoolingGate, StripPoolingResNet
 from .vgg_deeplabv1 import VGGDeepLabV1
 
 __all__ = [
     'Conv2DilatedResNetV1c', 'FaceBiSeNet', 'HRNetPSA', 'MSCAN', 'ParseNet',
-    'STDCNetAllLevels', 'VGGDeepLabV1'
+    'RegSegNet', 'STDCNetAllLevels', 'StripPoolingGate', 'StripPoolingResNet',
+    'VGGDeepLabV1'
 ]

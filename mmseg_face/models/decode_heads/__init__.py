@@ -5,10 +5,13 @@ from .ehanet_head import EHANetHead
 from .light_ham_head import LightHamHead
 from .ocr_aux_head import OCRAuxHead
 from .parsenet_head import ParseNetHead
+from .regseg_head import RegSegHead
 from .sfnet_head import SFNetHead
 from .sfnet_lite_head import SFNetLiteHead
+from .sp_head import SPHead
 
 __all__ = [
     'BiasedOCRHead', 'DeepLabV1Head', 'EAGRHead', 'EHANetHead', 'LightHamHead',
-    'OCRAuxHead', 'ParseNetHead', 'SFNetHead', 'SFNetLiteHead'
+    'OCRAuxHead', 'ParseNetHead', 'RegSegHead', 'SFNetHead', 'SFNetLiteHead',
+    'SPHead'
 ]
