@@ -1,4 +1,6 @@
+from .aux_conv_head import AuxConvHead
 from .biased_ocr_head import BiasedOCRHead
+from .cp_head import CPHead
 from .deeplabv1_head import DeepLabV1Head
 from .eagr_head import EAGRHead
 from .ehanet_head import EHANetHead
@@ -9,9 +11,10 @@ from .regseg_head import RegSegHead
 from .sfnet_head import SFNetHead
 from .sfnet_lite_head import SFNetLiteHead
 from .sp_head import SPHead
+from .sr_head import SRHead
 
 __all__ = [
-    'BiasedOCRHead', 'DeepLabV1Head', 'EAGRHead', 'EHANetHead', 'LightHamHead',
-    'OCRAuxHead', 'ParseNetHead', 'RegSegHead', 'SFNetHead', 'SFNetLiteHead',
-    'SPHead'
+    'AuxConvHead', 'BiasedOCRHead', 'CPHead', 'DeepLabV1Head', 'EAGRHead',
+    'EHANetHead', 'LightHamHead', 'OCRAuxHead', 'ParseNetHead', 'RegSegHead',
+    'SFNetHead', 'SFNetLiteHead', 'SPHead', 'SRHead'
 ]
