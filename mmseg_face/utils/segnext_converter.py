@@ -28,7 +28,7 @@ SEGNEXT_FACEPARSER_CLASSES = (
     'r_brow', 'l_ear', 'r_ear', 'mouth', 'u_lip', 'l_lip', 'hair', 'hat',
     'ear_r', 'neck_l', 'neck', 'cloth')
 # The original's misspelt names and what they are.
-_CLASS_NAME_FIXES = {'backgound': 'background'}
+CLASS_NAME_FIXES = {'backgound': 'background'}
 # Outputs of the ADE20K classifier the tiny, base and large files kept.
 ADE20K_OUTPUTS = 150
 
@@ -129,7 +129,7 @@ def convert_segnext_faceparser(checkpoint, target_classes):
         raise ValueError(
             f'its config trained the {spec["name"]} model with MD_R={md_r}; '
             f'{SEGNEXT_FACEPARSER_CONFIGS[size]} uses MD_R={spec["md_r"]}')
-    classes = [_CLASS_NAME_FIXES.get(name, name)
+    classes = [CLASS_NAME_FIXES.get(name, name)
                for name in SEGNEXT_FACEPARSER_CLASSES]
     weight = state_dict.get(f'{_CLASSIFIER}.weight')
     outputs = None if weight is None else int(weight.shape[0])
