@@ -128,12 +128,14 @@ def _seeded_nmf_bases(self, B, S, D, R, cuda=False):
     return F.normalize(bases, dim=1).repeat(B, 1, 1)
 
 
-def _load_segnext_original(source_dir):
-    """The original ``EncoderDecoder``, ``MSCAN`` and ``LightHamHead``, from
-    its files, in a registry of their own.
+def load_segnext_original(source_dir, package=SEGNEXT_PACKAGE):
+    """The original ``EncoderDecoder``, ``MSCAN`` and ``LightHamHead`` of a
+    SegNeXt repository (official or SegNeXt-FaceParser), from its files, in
+    a registry of their own; returns the registry and the ``ham_head``
+    module.
 
     Its ``mmseg/models/{segmentors,backbones,decode_heads}`` files are loaded
-    as ``SEGNEXT_PACKAGE.*``; what they import relatively from ``..builder``
+    as ``<package>.*``; what they import relatively from ``..builder``
     and ``..losses`` comes from a stand-in with a fresh registry and the
     installed mmseg 0.30's ``build_loss`` and ``accuracy`` (``mscan.py``
     imports ``mmseg.models.builder.BACKBONES`` absolutely: that name points
@@ -144,38 +146,37 @@ def _load_segnext_original(source_dir):
 
     import mmseg.models.builder as installed_builder
     from mmcv.utils import Registry
-    if f'{SEGNEXT_PACKAGE}.builder' in sys.modules:
-        return sys.modules[f'{SEGNEXT_PACKAGE}.builder'].MODELS
+    if f'{package}.builder' in sys.modules:
+        return (sys.modules[f'{package}.builder'].MODELS,
+                sys.modules[f'{package}.decode_heads.ham_head'])
     models_dir = osp.join(source_dir, 'mmseg', 'models')
-    registry = Registry('segnext-faceparser original')
-    builder = types.ModuleType(f'{SEGNEXT_PACKAGE}.builder')
+    registry = Registry(f'{package} models')
+    builder = types.ModuleType(f'{package}.builder')
     builder.MODELS = builder.BACKBONES = builder.HEADS = builder.NECKS = \
         builder.SEGMENTORS = registry
     builder.build_backbone = builder.build_head = builder.build_neck = \
         registry.build
     builder.build_loss = installed_builder.build_loss
-    package = types.ModuleType(SEGNEXT_PACKAGE)
-    package.__path__ = [models_dir]
-    package.builder = builder
-    sys.modules[SEGNEXT_PACKAGE] = package
+    root = types.ModuleType(package)
+    root.__path__ = [models_dir]
+    root.builder = builder
+    sys.modules[package] = root
     sys.modules[builder.__name__] = builder
-    sys.modules[f'{SEGNEXT_PACKAGE}.losses'] = importlib.import_module(
+    sys.modules[f'{package}.losses'] = importlib.import_module(
         'mmseg.models.losses')
     for folder in ('segmentors', 'backbones', 'decode_heads'):
-        subpackage = types.ModuleType(f'{SEGNEXT_PACKAGE}.{folder}')
+        subpackage = types.ModuleType(f'{package}.{folder}')
         subpackage.__path__ = [osp.join(models_dir, folder)]
         sys.modules[subpackage.__name__] = subpackage
     installed_backbones = installed_builder.BACKBONES
     installed_builder.BACKBONES = registry
     try:
-        importlib.import_module(f'{SEGNEXT_PACKAGE}.backbones.mscan')
+        importlib.import_module(f'{package}.backbones.mscan')
     finally:
         installed_builder.BACKBONES = installed_backbones
-    ham_head = importlib.import_module(
-        f'{SEGNEXT_PACKAGE}.decode_heads.ham_head')
-    ham_head.NMF2D._build_bases = _seeded_nmf_bases
-    importlib.import_module(f'{SEGNEXT_PACKAGE}.segmentors.encoder_decoder')
-    return registry
+    ham_head = importlib.import_module(f'{package}.decode_heads.ham_head')
+    importlib.import_module(f'{package}.segmentors.encoder_decoder')
+    return registry, ham_head
 
 
 def _segnext_faceparser(source_dir, size):
@@ -183,7 +184,8 @@ def _segnext_faceparser(source_dir, size):
     with the original code; the config rides along as ``.cfg``."""
     from mmcv import Config
     from mmcv.cnn.utils import revert_sync_batchnorm
-    registry = _load_segnext_original(source_dir)
+    registry, ham_head = load_segnext_original(source_dir)
+    ham_head.NMF2D._build_bases = _seeded_nmf_bases
     name = SEGNEXT_SIZES[size]
     cfg = Config.fromfile(osp.join(
         source_dir, 'local_configs', 'segnext', name,
