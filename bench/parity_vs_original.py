@@ -108,6 +108,167 @@ def _gpen_inference(original, weights):
     return labels
 
 
+# Package name the SegNeXt-FaceParser modules are loaded under, apart from
+# the installed mmseg (its ``mmseg`` is a 0.24 fork of the same name).
+SEGNEXT_PACKAGE = 'segnext_faceparser_original'
+SEGNEXT_SIZES = {'t': 'tiny', 's': 'small', 'b': 'base', 'l': 'large'}
+
+
+def _seeded_nmf_bases(self, B, S, D, R, cuda=False):
+    """Stand-in for the original ``NMF2D._build_bases``.
+
+    The original draws ``torch.rand((B * S, D, R))`` on every forward (and
+    moves it to CUDA). This draws the (S, D, R) bases from a CPU generator
+    seeded with 0, L2-normalised over D and repeated for the B images:
+    exactly the ``fixed_bases`` buffer our head evaluates with, so both run
+    the same decomposition.
+    """
+    import torch.nn.functional as F
+    bases = torch.rand((S, D, R), generator=torch.Generator().manual_seed(0))
+    return F.normalize(bases, dim=1).repeat(B, 1, 1)
+
+
+def load_segnext_original(source_dir, package=SEGNEXT_PACKAGE):
+    """The original ``EncoderDecoder``, ``MSCAN`` and ``LightHamHead`` of a
+    SegNeXt repository (official or SegNeXt-FaceParser), from its files, in
+    a registry of their own; returns the registry and the ``ham_head``
+    module.
+
+    Its ``mmseg/models/{segmentors,backbones,decode_heads}`` files are loaded
+    as ``<package>.*``; what they import relatively from ``..builder``
+    and ``..losses`` comes from a stand-in with a fresh registry and the
+    installed mmseg 0.30's ``build_loss`` and ``accuracy`` (``mscan.py``
+    imports ``mmseg.models.builder.BACKBONES`` absolutely: that name points
+    at the fresh registry while it is imported). Everything else they import
+    is the installed mmseg/mmcv.
+    """
+    import types
+
+    import mmseg.models.builder as installed_builder
+    from mmcv.utils import Registry
+    if f'{package}.builder' in sys.modules:
+        return (sys.modules[f'{package}.builder'].MODELS,
+                sys.modules[f'{package}.decode_heads.ham_head'])
+    models_dir = osp.join(source_dir, 'mmseg', 'models')
+    registry = Registry(f'{package} models')
+    builder = types.ModuleType(f'{package}.builder')
+    builder.MODELS = builder.BACKBONES = builder.HEADS = builder.NECKS = \
+        builder.SEGMENTORS = registry
+    builder.build_backbone = builder.build_head = builder.build_neck = \
+        registry.build
+    builder.build_loss = installed_builder.build_loss
+    root = types.ModuleType(package)
+    root.__path__ = [models_dir]
+    root.builder = builder
+    sys.modules[package] = root
+    sys.modules[builder.__name__] = builder
+    sys.modules[f'{package}.losses'] = importlib.import_module(
+        'mmseg.models.losses')
+    for folder in ('segmentors', 'backbones', 'decode_heads'):
+        subpackage = types.ModuleType(f'{package}.{folder}')
+        subpackage.__path__ = [osp.join(models_dir, folder)]
+        sys.modules[subpackage.__name__] = subpackage
+    installed_backbones = installed_builder.BACKBONES
+    installed_builder.BACKBONES = registry
+    try:
+        importlib.import_module(f'{package}.backbones.mscan')
+    finally:
+        installed_builder.BACKBONES = installed_backbones
+    ham_head = importlib.import_module(f'{package}.decode_heads.ham_head')
+    importlib.import_module(f'{package}.segmentors.encoder_decoder')
+    return registry, ham_head
+
+
+def _segnext_faceparser(source_dir, size):
+    """The original face config of ``size`` (its ``local_configs``), built
+    with the original code; the config rides along as ``.cfg``."""
+    from mmcv import Config
+    from mmcv.cnn.utils import revert_sync_batchnorm
+    registry, ham_head = load_segnext_original(source_dir)
+    ham_head.NMF2D._build_bases = _seeded_nmf_bases
+    name = SEGNEXT_SIZES[size]
+    cfg = Config.fromfile(osp.join(
+        source_dir, 'local_configs', 'segnext', name,
+        f'segnext.{name}.512x512.celebamaskhq.160k.py'))
+    model = revert_sync_batchnorm(registry.build(cfg.model))
+    model.cfg = cfg
+    return model
+
+
+def _segnext_logits(original, inputs):
+    """The original ``EncoderDecoder.encode_decode`` (logits at the input
+    size, all outputs of its classifier)."""
+    metas = [dict(img_shape=tuple(inputs.shape[2:]) + (3, ),
+                  ori_shape=tuple(inputs.shape[2:]) + (3, ),
+                  pad_shape=tuple(inputs.shape[2:]) + (3, ))] * len(inputs)
+    return original.encode_decode(inputs, metas)
+
+
+def _silence_untrained_outputs(original, trained=19):
+    """Give the original's never-trained classifier outputs (those past the
+    19 CelebAMask-HQ classes of a 150-output head) a bias of -100.
+
+    Cross-entropy training pushes outputs that never see a label down; with
+    random weights they would instead win the argmax on many pixels, which
+    the trained files do not do. The converter drops them, so without this
+    the label maps would differ for a reason that is not the conversion.
+    """
+    conv_seg = original.decode_head.conv_seg
+    if conv_seg.out_channels > trained:
+        with torch.no_grad():
+            conv_seg.bias[trained:] = -100.
+
+
+def _save_mmcv_checkpoint(original, path):
+    """The file as the original's training writes it: mmcv's
+    ``save_checkpoint`` with the meta of mmseg 0.24's ``tools/train.py``
+    (config text, classes, palette) and ``EvalHook(save_best='mIoU')``
+    (a numpy best score), and an AdamW optimizer state."""
+    from mmcv.runner import save_checkpoint
+    cfg = original.cfg
+    classes = importlib.import_module(
+        'mmseg_face.utils.segnext_converter').SEGNEXT_FACEPARSER_CLASSES
+    optimizer = torch.optim.AdamW(original.parameters(), lr=6e-5)
+    meta = dict(mmseg_version='0.24.1', config=cfg.pretty_text,
+                CLASSES=classes, PALETTE=[[0, 0, 0]] * len(classes),
+                env_info='', seed=0, exp_name=osp.basename(cfg.filename),
+                iter=140000, hook_msgs=dict(best_score=np.float64(0.7819),
+                                            best_ckpt=osp.basename(path)))
+    save_checkpoint(original, path, optimizer=optimizer, meta=meta)
+
+
+def _segnext_inference(original, weights):
+    """The original's ``inference_segmentor``: its test pipeline (installed
+    mmseg's transforms) on the BGR image, then its ``simple_test``, whose
+    labels are at the resized image's size; resized back to the input with
+    nearest neighbours for images that are not 512 on their long side."""
+    import cv2
+    from mmseg.apis import inference_segmentor
+
+    def labels(image_path):
+        image = cv2.imread(image_path)
+        seg = inference_segmentor(original, image)[0].astype(np.uint8)
+        return cv2.resize(seg, image.shape[1::-1],
+                          interpolation=cv2.INTER_NEAREST)
+
+    return labels
+
+
+def _segnext_spec(size, best_iteration):
+    name = SEGNEXT_SIZES[size]
+    return dict(
+        repo='e4s2022+SegNeXt-FaceParser',
+        build=functools.partial(_segnext_faceparser, size=size),
+        file=f'segnext.{name}.best_mIoU_iter_{best_iteration}.pth',
+        fixture=f'segnext_faceparser_{size}.json',
+        converter='tools/model_converters/segnext_faceparser.py',
+        config=f'local_configs/segnext/{name}/segnext_mscan-{size}_e4s_'
+        '512x512_celebamask-hq.py',
+        classes='segnext', logits=_segnext_logits,
+        after_randomize=_silence_untrained_outputs,
+        save=_save_mmcv_checkpoint, inference=_segnext_inference)
+
+
 ORIGINALS = {
     'face-parsing.PyTorch BiSeNet-R18': dict(
         repo='zllrunning+face-parsing.PyTorch', build=_zll_bisenet,
@@ -136,10 +297,15 @@ ORIGINALS = {
         config='local_configs/parsenet/'
         'parsenet_gpen_512x512_celebamask-hq.py',
         classes='PARSENET_CLASSES', inference=_gpen_inference),
+    'SegNeXt-FaceParser tiny': _segnext_spec('t', 160000),
+    'SegNeXt-FaceParser small': _segnext_spec('s', 140000),
+    'SegNeXt-FaceParser base': _segnext_spec('b', 140000),
+    'SegNeXt-FaceParser large': _segnext_spec('l', 150000),
 }
 # Modules the originals import top-level, forgotten between originals.
 ORIGINAL_MODULES = ('model', 'resnet', 'models', 'models.bisenet',
-                    'models.resnet', 'blocks', 'parse_model', 'face_parsing')
+                    'models.resnet', 'blocks', 'parse_model', 'face_parsing',
+                    SEGNEXT_PACKAGE)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -254,6 +420,25 @@ def latency(original, parser, repeats):
             time_sides(sides, img, warmup=1, repeats=repeats).items()}
 
 
+def _save_state_dict(original, path):
+    torch.save(original.state_dict(), path)
+
+
+def _first_output(original, inputs):
+    return original(inputs)[0]
+
+
+def _original_classes(name):
+    """An original's class names, spelt as ours (``'segnext'``: the
+    SegNeXt-FaceParser order, whose ``backgound`` is our ``background``)."""
+    if name == 'segnext':
+        from mmseg_face.utils import segnext_converter
+        return [segnext_converter.CLASS_NAME_FIXES.get(name, name)
+                for name in segnext_converter.SEGNEXT_FACEPARSER_CLASSES]
+    from mmseg_face.utils import checkpoint_converters
+    return getattr(checkpoint_converters, name)
+
+
 def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     import mmcv
     from mmcv.runner import load_checkpoint
@@ -265,13 +450,14 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     source_dir, commit = extract_snapshot(mirror, spec['repo'], workdir)
     original = spec['build'](source_dir).eval()
     randomize(original, seed=0)
+    spec.get('after_randomize', lambda model: None)(original)
     if fixture_dir:
         write_fixture(osp.join(fixture_dir, spec['fixture']),
                       f'{spec["repo"].replace("+", "/")}@{commit[:12]}',
                       spec['file'], original.state_dict())
     src = osp.join(workdir, 'weights', spec['file'])
     os.makedirs(osp.dirname(src), exist_ok=True)
-    torch.save(original.state_dict(), src)
+    spec.get('save', _save_state_dict)(original, src)
     dst = osp.join(workdir, spec['file'] + '.mmseg.pth')
     subprocess.run([sys.executable, spec['converter'], src, dst],
                    cwd=REPO_ROOT, check=True, capture_output=True)
@@ -280,14 +466,15 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     ours = parser.model
     load_checkpoint(ours, dst, map_location='cpu', strict=True)
     perm = checkpoint_converters.class_permutation(
-        getattr(checkpoint_converters, spec.get('classes', 'ZLL_CLASSES')),
+        _original_classes(spec.get('classes', 'ZLL_CLASSES')),
         CelebAMaskHQDataset.CLASSES)
     inputs = torch.randn(2, 3, 512, 512,
                          generator=torch.Generator().manual_seed(1))
     metas = [dict(img_shape=(512, 512, 3), ori_shape=(512, 512, 3),
                   pad_shape=(512, 512, 3))] * 2
     with torch.no_grad():
-        expected = original(inputs)[0][:, perm]
+        expected = spec.get('logits', _first_output)(original,
+                                                     inputs)[:, perm]
         got = ours.encode_decode(inputs, metas)
     logit_error = float((got - expected).abs().max() /
                         expected.abs().max())
@@ -322,8 +509,9 @@ def main():
             rows.append(compare(name, ORIGINALS[name], args.mirror, workdir,
                                 args.faces, args.write_fixtures,
                                 args.repeats if args.time else None))
-            for module in ORIGINAL_MODULES:
-                sys.modules.pop(module, None)
+            for module in list(sys.modules):
+                if module.split('.')[0] in ORIGINAL_MODULES:
+                    sys.modules.pop(module)
             sys.path[:] = [p for p in sys.path if not p.startswith(workdir)]
     print('| original (commit) | logits: max abs diff / max abs logit '
           f'(limit {LOGIT_LIMIT:g}) | labels equal, 512² faces (limit '

@@ -24,6 +24,9 @@ from ..utils.checkpoint_converters import (PARSENET_CONFIG, PROJECT_ROOT,
                                            convert_face_bisenet_file,
                                            convert_parsenet_file, file_sha256)
 from ..utils.download import CACHE_ENV, cache_dir, download, folder_lock
+from ..utils.segnext_converter import (SEGNEXT_FACEPARSER_CONFIGS,
+                                       SEGNEXT_FACEPARSER_SIZES,
+                                       convert_segnext_faceparser_file)
 
 CONVERTED_SUFFIX = '_mmseg.pth'
 # A name ending so is meant as a file (and is missing), not a model name.
@@ -61,6 +64,11 @@ class PublishedModel:
         sha256 (str, optional): Its sha256, where known.
         file_names (tuple[str]): Other names the same file goes by, which
             identify a local copy.
+        manual_download (str, optional): Set where ``url`` is a page that
+            shows the file rather than the file (a Google Drive folder or
+            file page): how to get it by hand. Resolving the name then
+            raises this instead of downloading, and a local copy is
+            converted offline. Default: None (``url`` is the file).
     """
     name: str
     project: str
@@ -74,6 +82,7 @@ class PublishedModel:
     size: Optional[int] = None
     sha256: Optional[str] = None
     file_names: Tuple[str, ...] = ()
+    manual_download: Optional[str] = None
 
     @property
     def config_path(self):
@@ -97,6 +106,37 @@ def _face_bisenet(name, project, file, url, depth, **kwargs):
         config='local_configs/face_bisenet/'
         f'face_bisenet_r{depth}_8x2_448x448_80k_celebamask-hq.py',
         converter=convert_face_bisenet_file, **kwargs)
+
+
+# SegNeXt-FaceParser's files are on Google Drive, which gives no direct
+# link (its pages, and for large files a confirmation page, are HTML): the
+# user fetches them and passes the local path.
+_SEGNEXT_PROJECT = 'e4s2022/SegNeXt-FaceParser'
+_SEGNEXT_FOLDER = ('https://drive.google.com/drive/folders/'
+                   '12jOIkj3lZhn4sJ5rN8Y4TUAxiEX0hr79')
+_SEGNEXT_FILES = {
+    's': 'https://drive.google.com/file/d/1FJDN1edNpUyx8Bv5Eo7JutAvbL9zFfn4',
+    'b': 'https://drive.google.com/file/d/1YL4VuCBhhl-sjI3oPZOJhxTf9rIJRxD5',
+}
+_SEGNEXT_BEST_ITERATIONS = dict(t=160000, s=140000, b=140000, l=150000)
+
+
+def _segnext_faceparser(size):
+    name = SEGNEXT_FACEPARSER_SIZES[size]['name']
+    iteration = _SEGNEXT_BEST_ITERATIONS[size]
+    file = f'segnext.{name}.best_mIoU_iter_{iteration}.pth'
+    page = _SEGNEXT_FILES.get(size, _SEGNEXT_FOLDER)
+    return PublishedModel(
+        name=f'segnext-{name}-e4s-celebamask', project=_SEGNEXT_PROJECT,
+        file=file, url=page,
+        licence='Apache-2.0; "for commercial use, please contact the '
+        'authors"', dataset='CelebAMask-HQ', num_classes=19,
+        config=SEGNEXT_FACEPARSER_CONFIGS[size],
+        converter=convert_segnext_faceparser_file,
+        manual_download=f'{file} is on Google Drive, which gives no direct '
+        f'download link: download it from {page} (the {_SEGNEXT_PROJECT} '
+        'README links the folder) and pass its local path instead of the '
+        'name')
 
 
 # A new converter is one more entry here.
@@ -134,6 +174,7 @@ PUBLISHED_MODELS = OrderedDict((model.name, model) for model in [
         converter=convert_parsenet_file, size=85_331_193,
         sha256='3d558d8d0e42c20224f13cf5a29c79eba2d59913419f945545d8cf7b72'
         '920de2', file_names=('ParseNet-latest.pth', )),
+    *(_segnext_faceparser(size) for size in SEGNEXT_FACEPARSER_SIZES),
 ])
 
 
@@ -213,7 +254,9 @@ def resolve_published_model(name_or_path, model_name=None, progress=True,
         tuple[PublishedModel, str]: The entry and the converted checkpoint.
 
     Raises:
-        PublishedModelError: An unknown name, or an unidentified file.
+        PublishedModelError: An unknown name, an unidentified file, or the
+            name of a file to download by hand (not yet converted): the
+            message says where to get it.
         DownloadError: The download failed or differs from its sha256.
         CheckpointError: The original file is not a usable checkpoint of
             the model (the message names the file).
@@ -236,6 +279,8 @@ def resolve_published_model(name_or_path, model_name=None, progress=True,
     dst = osp.join(folder, model.name + CONVERTED_SUFFIX)
     if osp.isfile(dst):
         return model, dst
+    if model.manual_download:
+        raise PublishedModelError(f'{model.name}: {model.manual_download}')
     src, sha256 = download(model.url, osp.join(folder, model.file),
                            sha256=model.sha256, progress=progress)
     if sha256 is not None and model.sha256 is None:

@@ -204,10 +204,14 @@ def test_unknown_names_list_the_known_ones(cache):
 
 
 def test_every_entry_has_its_config_and_a_github_release_url():
+    """Or, for a file to download by hand, the page it is on."""
     for model in PUBLISHED_MODELS.values():
         assert osp.isfile(model.config_path), model.name
-        assert model.url.startswith('https://github.com/') and \
-            model.url.endswith('/' + model.file), model.name
+        if model.manual_download:
+            assert model.url in model.manual_download, model.name
+        else:
+            assert model.url.startswith('https://github.com/') and \
+                model.url.endswith('/' + model.file), model.name
         assert model.sha256 is None or len(model.sha256) == 64
 
 

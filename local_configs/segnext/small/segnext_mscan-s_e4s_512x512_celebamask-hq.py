@@ -1,0 +1,10 @@
+_base_ = ['./segnext_mscan-s_8x8_512x512_160k_celebamask-hq.py']
+# Runs e4s2022/SegNeXt-FaceParser's segnext.small.best_mIoU_iter_140000.pth
+# after tools/model_converters/segnext_faceparser.py. The test pipeline of the
+# base config is the original's: Resize with keep_ratio to fit 512x512 (its
+# MultiScaleFlipAug img_scale=(1024, 1024) with img_ratios=[0.5] is that
+# scale), RGB, ImageNet mean/std, no flip. The original resizes the logits to
+# the resized image (img_shape, a change of its EncoderDecoder); ours to the
+# input's size (ori_shape). The weights come from the converted file, so no
+# ImageNet init.
+model = dict(backbone=dict(init_cfg=None))
