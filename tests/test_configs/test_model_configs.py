@@ -23,8 +23,10 @@ CONFIG_ROOT = osp.join(REPO_ROOT, 'local_configs')
 SIZE = 32
 
 # config -> (segmentor type, decode-head type, parameters at 19 classes).
-# ParseNet is GPEN's published count; SFNet-R18 is hand-derived in
-# tests/test_models/test_sfnet_head.py; the face BiSeNets are the originals'
+# ParseNet is GPEN's published count; SFNet-R18 is the official count
+# (hand-derived in tests/test_models/test_sfnet_head.py); SFNet-Lite is the
+# official's without the parts it builds but never uses
+# (tests/test_models/test_sfnet_lite.py); the face BiSeNets are the originals'
 # measured counts plus 3 x 19 zero biases (tests/test_models/
 # test_face_bisenet.py); the others are mmseg's models.
 CONFIGS = {
@@ -32,8 +34,14 @@ CONFIGS = {
     ('FaceEncoderDecoder', 'ParseNetHead', 21_303_254),
     'parsenet/parsenet_gpen_512x512_celebamask-hq.py':
     ('FaceEncoderDecoder', 'ParseNetHead', 21_303_254),
-    'sfnet/sfnet_r18_512x512_80k_celebamask-hq.py':
-    ('FaceEncoderDecoder', 'SFNetHead', 12_740_083),
+    'sfnet/sfnet_r18_8xb2_512x512_56k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'SFNetHead', 12_869_715),
+    'sfnet/sfnet_lite_r18_8xb2_512x512_186k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'SFNetLiteHead', 12_079_863),
+    'sfnet/sfnet_lite_stdc1_8xb2_512x512_186k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'SFNetLiteHead', 6_433_623),
+    'sfnet/sfnet_lite_stdc2_8xb2_512x512_186k_celebamask-hq.py':
+    ('FaceEncoderDecoder', 'SFNetLiteHead', 10_464_087),
     'face_bisenet/face_bisenet_r18_8x2_448x448_80k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'FCNHead', 13_300_473),
     'face_bisenet/face_bisenet_r34_8x2_448x448_80k_celebamask-hq.py':
@@ -53,6 +61,12 @@ CONFIGS = {
     'baselines/segformer_mit-b0_512x512_160k_celebamask-hq.py':
     ('FaceEncoderDecoder', 'SegformerHead', None),
 }
+# The same models on LaPa (11 classes): see test_sfnet_lapa_recipe.
+LAPA_CONFIGS = {
+    f'sfnet/sfnet_lite_{variant}_8xb2_512x512_186k_lapa.py'
+    for variant in ('r18', 'stdc1', 'stdc2')
+}
+SFNET_CONFIGS = sorted(name for name in CONFIGS if name.startswith('sfnet/'))
 
 
 def config_path(name):
@@ -73,7 +87,7 @@ def test_every_config_file_is_listed():
             f'{folder}/{path}' for path in mmcv.scandir(
                 osp.join(CONFIG_ROOT, folder), '.py', recursive=True)
         }
-    assert found == set(CONFIGS)
+    assert found == set(CONFIGS) | LAPA_CONFIGS
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
@@ -149,9 +163,42 @@ def test_complexity_report(name):
     assert float(re.search(r'([\d.]+) GMACs', report).group(1)) > 0
 
 
-def test_get_flops_tool_runs_on_sfnet(run_tool):
-    name = 'sfnet/sfnet_r18_512x512_80k_celebamask-hq.py'
+@pytest.mark.parametrize('name', SFNET_CONFIGS)
+def test_sfnet_official_recipe(name):
+    cfg = Config.fromfile(config_path(name))
+    assert cfg.optimizer == dict(
+        type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)
+    assert cfg.lr_config.policy == 'poly' and cfg.lr_config.power == 1.0
+    assert cfg.runner.max_iters == (56000 if 'sfnet_r18' in name else 186000)
+    assert cfg.data.samples_per_gpu == 2
+    head = cfg.model.decode_head
+    assert head.align_corners and head.dropout_ratio == 0.1
+    # Official per GPU batch of 2: 10,000 (SFNet) / 100,000 (Lite) pixels.
+    assert head.sampler == dict(
+        type='OHEMPixelSampler', thresh=0.7,
+        min_kept=5000 if 'sfnet_r18' in name else 50000)
+    assert 'auxiliary_head' not in cfg.model
+
+
+@pytest.mark.parametrize('name', sorted(LAPA_CONFIGS))
+def test_sfnet_lapa_recipe(name):
+    from mmseg_face.datasets import LaPaDataset
+    cfg = Config.fromfile(config_path(name))
+    celebamask = Config.fromfile(
+        config_path(name.replace('_lapa.py', '_celebamask-hq.py')))
+    assert cfg.dataset_type == 'LaPaDataset'
+    assert cfg.model.decode_head.num_classes == len(LaPaDataset.CLASSES)
+    pairs = [tuple(p) for p in LaPaDataset.FLIP_PAIRS]
+    assert [tuple(p) for p in cfg.model.flip_pairs] == pairs
+    flips = [t for t in cfg.data.train.pipeline if 'Flip' in t.type]
+    assert [tuple(p) for p in flips[0].flip_pairs] == pairs
+    assert cfg.optimizer == celebamask.optimizer
+    assert cfg.model.backbone == celebamask.model.backbone
+
+
+@pytest.mark.parametrize('name', SFNET_CONFIGS)
+def test_get_flops_tool_runs_on_sfnet_at_512(run_tool, name):
     result = run_tool(['python', 'tools/get_flops.py', config_path(name),
-                       '--shape', str(SIZE), str(SIZE)])
+                       '--shape', '512', '512'])
     assert result.returncode == 0, result.stderr[-3000:]
     assert f'Parameters: {CONFIGS[name][2]:,}' in result.stdout
