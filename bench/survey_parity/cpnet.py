@@ -15,13 +15,26 @@ which changes a layer:
 - the config's ``drop_out_ratio`` (mmseg's name before 0.9) becomes
   ``dropout_ratio``, ``pretrained`` is dropped (no download) and SyncBN is
   reverted to BN.
+
+Run as a script (``python bench/survey_parity/cpnet.py --mirror DIR``) it
+also compares the official ideal affinity and affinity loss with ours on
+seeded labels (ignored pixels included) and priors; there the official
+loss's ``label.get_device()`` (-1 on CPU, which ``.to()`` refuses) is
+answered with ``'cpu'`` while it runs.
 """
+import argparse
 import os
 import os.path as osp
 import re
 import shutil
+import sys
+import tempfile
+from unittest import mock
 
-from survey_parity import ParityCase
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from survey_parity import ParityCase, relative_error  # noqa: E402
 
 CONFIG = 'local_configs/cpnet/cpnet_r50-d8_512x512_80k_celebamask-hq.py'
 PACKAGE = 'contextprior_original'
@@ -106,3 +119,48 @@ CASES = [
         input_shape=(1, 3, 512, 512),
         modules=(PACKAGE, ))
 ]
+
+
+def compare_losses(mirror):
+    """Max relative error of our ideal affinity and affinity loss against
+    the official ones, over a few seeded batches."""
+    from parity_vs_original import extract_snapshot
+
+    from mmseg_face.models.losses.affinity_loss import (AffinityLoss,
+                                                        ideal_affinity)
+    errors = dict(affinity=0.0, loss=0.0)
+    with tempfile.TemporaryDirectory() as workdir:
+        source_dir, _ = extract_snapshot(mirror, CASES[0].repo, workdir)
+        sys.path.insert(0, source_dir)
+        head = build_original(source_dir).decode_head
+        generator = torch.Generator().manual_seed(0)
+        for batch_size in (2, 3):
+            label = torch.randint(0, 19, (batch_size, 1, 64, 64),
+                                  generator=generator)
+            label[:, :, 40:] = 255
+            prior = torch.rand(batch_size, 64, 64, generator=generator)
+            expected_affinity = head._construct_ideal_affinity_matrix(
+                label, (8, 8))
+            affinity = ideal_affinity(label, (8, 8), 19)
+            errors['affinity'] = max(errors['affinity'], float(
+                (expected_affinity - affinity).abs().max()))
+            with mock.patch.object(torch.Tensor, 'get_device',
+                                   lambda tensor: 'cpu'):
+                expected = head.loss_prior_decode(prior, expected_affinity)
+            got = AffinityLoss()(prior, affinity)
+            if not torch.isfinite(expected):
+                raise ValueError(f'the official loss is {float(expected)}')
+            errors['loss'] = max(errors['loss'],
+                                 relative_error(expected, got))
+            errors[f'official loss, batch of {batch_size}'] = float(expected)
+    return errors
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser(
+        description="CPNet's ideal affinity and affinity loss against the "
+        'official code')
+    parser.add_argument('--mirror', required=True,
+                        help='folder holding the fetched snapshots')
+    import mmseg_face  # noqa: F401
+    print(compare_losses(parser.parse_args().mirror))
