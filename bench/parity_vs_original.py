@@ -204,6 +204,25 @@ def _segnext_logits(original, inputs):
     return original.encode_decode(inputs, metas)
 
 
+def shrink_layer_scales(model, factor=0.1):
+    """Scale MSCAN's ``layer_scale_*`` by ``factor`` after ``randomize``.
+
+    ``randomize`` draws these per-channel branch scales from N(0, 1), a
+    hundred times their initial 0.01; over the 19 and 38 blocks of MSCAN-B
+    and -L the residual stream then overflows to inf and the logits are NaN
+    in the original and ours alike. N(0, 0.1²) keeps them finite.
+    """
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if '.layer_scale_' in name:
+                parameter.mul_(factor)
+
+
+def _prepare_segnext(original):
+    shrink_layer_scales(original)
+    _silence_untrained_outputs(original)
+
+
 def _silence_untrained_outputs(original, trained=19):
     """Give the original's never-trained classifier outputs (those past the
     19 CelebAMask-HQ classes of a 150-output head) a bias of -100.
@@ -265,7 +284,7 @@ def _segnext_spec(size, best_iteration):
         config=f'local_configs/segnext/{name}/segnext_mscan-{size}_e4s_'
         '512x512_celebamask-hq.py',
         classes='segnext', logits=_segnext_logits,
-        after_randomize=_silence_untrained_outputs,
+        after_randomize=_prepare_segnext,
         save=_save_mmcv_checkpoint, inference=_segnext_inference)
 
 

@@ -12,6 +12,10 @@ The original's NMF draws new random bases on every forward
 the comparison each original ``NMF2D`` gets a ``fixed_bases`` buffer (the
 seeded draw, L2-normalised, as ours) and its ``_build_bases`` returns that
 buffer repeated per image, so the buffer is one more weight copied to ours.
+
+After the seeded randomisation the layer scales are shrunk tenfold
+(``parity_vs_original.shrink_layer_scales``): drawn from N(0, 1), they make
+the base and large encoders overflow to NaN.
 """
 import functools
 import os.path as osp
@@ -27,6 +31,11 @@ SIZES = (('t', 'tiny', '8x8'), ('s', 'small', '8x8'), ('b', 'base', '8x6'),
 
 def _buffered_bases(self, B, S, D, R, cuda=False):
     return self.fixed_bases.repeat(B, 1, 1)
+
+
+def shrink_layer_scales(model):
+    from parity_vs_original import shrink_layer_scales
+    shrink_layer_scales(model)
 
 
 def build_original(source_dir, name):
@@ -77,6 +86,6 @@ CASES = [
         key_map=lambda key: key,
         original_logits=_logits,
         our_logits=_logits,
-        modules=(PACKAGE, ))
+        modules=(PACKAGE, ), after_randomize=shrink_layer_scales)
     for size, name, batch in SIZES
 ]
