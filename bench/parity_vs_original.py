@@ -14,7 +14,9 @@ compares:
 (b) the whole path from an image file to a label map, on generated faces:
     the original repository's own inference steps (face BiSeNets: PIL
     resize, torchvision normalisation, argmax; GPEN: its ``FaceParse``
-    class, loading the saved file) against ``FaceParser`` with the model's
+    class, loading the saved file; SegNeXt-FaceParser: its test pipeline
+    and ``simple_test`` through ``inference_segmentor``, with its NMF bases
+    drawn from a seeded generator, see ``_seeded_nmf_bases``) against ``FaceParser`` with the model's
     config (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
     input size compare label maps directly; faces of other sizes compare the
     original's labels resized back with nearest neighbours, as its demo
