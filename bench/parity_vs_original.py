@@ -16,8 +16,9 @@ compares:
     resize, torchvision normalisation, argmax; GPEN: its ``FaceParse``
     class, loading the saved file; SegNeXt-FaceParser: its test pipeline
     and ``simple_test`` through ``inference_segmentor``, with its NMF bases
-    drawn from a seeded generator, see ``_seeded_nmf_bases``) against ``FaceParser`` with the model's
-    config (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
+    drawn from a seeded generator, see ``_seeded_nmf_bases``) against
+    ``FaceParser`` with the model's config (limit: at least 99.9% of the
+    pixels equal). Faces drawn at the model's
     input size compare label maps directly; faces of other sizes compare the
     original's labels resized back with nearest neighbours, as its demo
     does, against ours (mmseg resizes logits, not labels, so boundary pixels

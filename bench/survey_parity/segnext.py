@@ -45,8 +45,9 @@ def build_original(source_dir, name):
     from parity_vs_original import load_segnext_original
     registry, ham_head = load_segnext_original(source_dir, PACKAGE)
     ham_head.NMF2D._build_bases = _buffered_bases
-    cfg = Config.fromfile(osp.join(source_dir, 'local_configs', 'segnext',
-                                   name, f'segnext.{name}.512x512.ade.160k.py'))
+    cfg = Config.fromfile(
+        osp.join(source_dir, 'local_configs', 'segnext', name,
+                 f'segnext.{name}.512x512.ade.160k.py'))
     cfg.model.decode_head.num_classes = 19
     cfg.model.backbone.init_cfg = None
     model = revert_sync_batchnorm(registry.build(cfg.model))
