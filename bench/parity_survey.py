@@ -55,6 +55,8 @@ def run_case(case, mirror, workdir):
     try:
         original = case.build_original(source_dir).eval()
         randomize(original, seed=0)
+        if case.after_randomize:
+            case.after_randomize(original)
         ours = case.build_ours().eval()
         copy_weights(original, ours, case.key_map)
         inputs = seeded_input(case.input_shape)

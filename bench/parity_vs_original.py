@@ -14,8 +14,11 @@ compares:
 (b) the whole path from an image file to a label map, on generated faces:
     the original repository's own inference steps (face BiSeNets: PIL
     resize, torchvision normalisation, argmax; GPEN: its ``FaceParse``
-    class, loading the saved file) against ``FaceParser`` with the model's
-    config (limit: at least 99.9% of the pixels equal). Faces drawn at the model's
+    class, loading the saved file; SegNeXt-FaceParser: its test pipeline
+    and ``simple_test`` through ``inference_segmentor``, with its NMF bases
+    drawn from a seeded generator, see ``_seeded_nmf_bases``) against
+    ``FaceParser`` with the model's config (limit: at least 99.9% of the
+    pixels equal). Faces drawn at the model's
     input size compare label maps directly; faces of other sizes compare the
     original's labels resized back with nearest neighbours, as its demo
     does, against ours (mmseg resizes logits, not labels, so boundary pixels
@@ -204,6 +207,25 @@ def _segnext_logits(original, inputs):
     return original.encode_decode(inputs, metas)
 
 
+def shrink_layer_scales(model, factor=0.1):
+    """Scale MSCAN's ``layer_scale_*`` by ``factor`` after ``randomize``.
+
+    ``randomize`` draws these per-channel branch scales from N(0, 1), a
+    hundred times their initial 0.01; over the 19 and 38 blocks of MSCAN-B
+    and -L the residual stream then overflows to inf and the logits are NaN
+    in the original and ours alike. N(0, 0.1²) keeps them finite.
+    """
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if '.layer_scale_' in name:
+                parameter.mul_(factor)
+
+
+def _prepare_segnext(original):
+    shrink_layer_scales(original)
+    _silence_untrained_outputs(original)
+
+
 def _silence_untrained_outputs(original, trained=19):
     """Give the original's never-trained classifier outputs (those past the
     19 CelebAMask-HQ classes of a 150-output head) a bias of -100.
@@ -265,7 +287,7 @@ def _segnext_spec(size, best_iteration):
         config=f'local_configs/segnext/{name}/segnext_mscan-{size}_e4s_'
         '512x512_celebamask-hq.py',
         classes='segnext', logits=_segnext_logits,
-        after_randomize=_silence_untrained_outputs,
+        after_randomize=_prepare_segnext,
         save=_save_mmcv_checkpoint, inference=_segnext_inference)
 
 

@@ -28,6 +28,8 @@ class ParityCase:
         original_logits / our_logits: ``(model, inputs) -> Tensor`` of the
             main output at the same resolution (N, C, H, W).
         input_shape: (N, C, H, W) of the seeded input.
+        after_randomize: ``original -> None``, run after the seeded
+            randomisation (before the copy), or None.
         modules: module names the original's import puts into
             ``sys.modules``, removed after the case so the next one can use
             the same names.
@@ -41,6 +43,7 @@ class ParityCase:
     our_logits: Callable
     input_shape: Tuple[int, int, int, int] = (1, 3, 512, 512)
     modules: Tuple[str, ...] = field(default_factory=tuple)
+    after_randomize: Optional[Callable] = None
 
 
 def copy_weights(original, ours, key_map):

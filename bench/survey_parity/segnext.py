@@ -12,6 +12,10 @@ The original's NMF draws new random bases on every forward
 the comparison each original ``NMF2D`` gets a ``fixed_bases`` buffer (the
 seeded draw, L2-normalised, as ours) and its ``_build_bases`` returns that
 buffer repeated per image, so the buffer is one more weight copied to ours.
+
+After the seeded randomisation the layer scales are shrunk tenfold
+(``parity_vs_original.shrink_layer_scales``): drawn from N(0, 1), they make
+the base and large encoders overflow to NaN.
 """
 import functools
 import os.path as osp
@@ -29,6 +33,11 @@ def _buffered_bases(self, B, S, D, R, cuda=False):
     return self.fixed_bases.repeat(B, 1, 1)
 
 
+def shrink_layer_scales(model):
+    from parity_vs_original import shrink_layer_scales
+    shrink_layer_scales(model)
+
+
 def build_original(source_dir, name):
     import torch.nn.functional as F
     from mmcv import Config
@@ -36,8 +45,9 @@ def build_original(source_dir, name):
     from parity_vs_original import load_segnext_original
     registry, ham_head = load_segnext_original(source_dir, PACKAGE)
     ham_head.NMF2D._build_bases = _buffered_bases
-    cfg = Config.fromfile(osp.join(source_dir, 'local_configs', 'segnext',
-                                   name, f'segnext.{name}.512x512.ade.160k.py'))
+    cfg = Config.fromfile(
+        osp.join(source_dir, 'local_configs', 'segnext', name,
+                 f'segnext.{name}.512x512.ade.160k.py'))
     cfg.model.decode_head.num_classes = 19
     cfg.model.backbone.init_cfg = None
     model = revert_sync_batchnorm(registry.build(cfg.model))
@@ -77,6 +87,6 @@ CASES = [
         key_map=lambda key: key,
         original_logits=_logits,
         our_logits=_logits,
-        modules=(PACKAGE, ))
+        modules=(PACKAGE, ), after_randomize=shrink_layer_scales)
     for size, name, batch in SIZES
 ]

@@ -79,10 +79,12 @@ def _architecture(state_dict):
     for size, spec in SEGNEXT_FACEPARSER_SIZES.items():
         if all(spec[key] == value for key, value in found.items()):
             return size
+    names = ', '.join(spec['name']
+                      for spec in SEGNEXT_FACEPARSER_SIZES.values())
     raise ValueError(
         f'a SegNeXt of embed_dims {embed_dims}, depths {depths} and head '
         f'channels {found["channels"]} is none of the published sizes '
-        f'({", ".join(spec["name"] for spec in SEGNEXT_FACEPARSER_SIZES.values())})')
+        f'({names})')
 
 
 def _trained_md_r(meta, size):

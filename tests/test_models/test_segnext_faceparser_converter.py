@@ -41,7 +41,8 @@ def mmcv_file(state_dict, config_text=TINY_CONFIG_TEXT):
 
 
 def build_model(size):
-    cfg = Config.fromfile(osp.join(REPO_ROOT, SEGNEXT_FACEPARSER_CONFIGS[size]))
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, SEGNEXT_FACEPARSER_CONFIGS[size]))
     cfg.model.backbone.norm_cfg = dict(type='BN')
     return build_segmentor(cfg.model)
 
@@ -87,7 +88,8 @@ def test_converted_tiny_loads_strictly_with_its_classifier_sliced(
 
     # The official order is the original's: rows 0..18 kept in place.
     seg = model.decode_head.conv_seg
-    assert torch.equal(seg.weight, original['decode_head.conv_seg.weight'][:19])
+    assert torch.equal(seg.weight,
+                       original['decode_head.conv_seg.weight'][:19])
     assert torch.equal(seg.bias, original['decode_head.conv_seg.bias'][:19])
     block = model.backbone.block3[4]
     assert torch.equal(

@@ -3,8 +3,8 @@
 Reads ``segnext.{tiny,small,base,large}.best_mIoU_iter_*.pth`` (mmcv
 checkpoints of MSCAN + LightHamHead; the size follows from the weights) and
 writes an mmseg checkpoint predicting the 19 CelebAMask-HQ classes in the
-official order, for
-``local_configs/segnext/<size>/segnext_mscan-<t|s|b|l>_e4s_512x512_celebamask-hq.py``.
+official order, for ``local_configs/segnext/<size>/``
+``segnext_mscan-<t|s|b|l>_e4s_512x512_celebamask-hq.py``.
 The 150-output classifiers of the tiny, base and large files are cut to
 their 19 trained outputs.
 
