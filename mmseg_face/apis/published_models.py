@@ -24,6 +24,8 @@ from ..utils.checkpoint_converters import (PARSENET_CONFIG, PROJECT_ROOT,
                                            convert_face_bisenet_file,
                                            convert_parsenet_file, file_sha256)
 from ..utils.download import CACHE_ENV, cache_dir, download, folder_lock
+from ..utils.segformer_converter import (SEGFORMER_FACE_CONFIG,
+                                         convert_segformer_faceparser_file)
 
 CONVERTED_SUFFIX = '_mmseg.pth'
 # A name ending so is meant as a file (and is missing), not a model name.
@@ -134,6 +136,19 @@ PUBLISHED_MODELS = OrderedDict((model.name, model) for model in [
         converter=convert_parsenet_file, size=85_331_193,
         sha256='3d558d8d0e42c20224f13cf5a29c79eba2d59913419f945545d8cf7b72'
         '920de2', file_names=('ParseNet-latest.pth', )),
+    # The hub publishes no checksum page; the same weights are also in its
+    # pytorch_model.bin, which converts alike.
+    PublishedModel(
+        name='segformer-b5-jonathandinu-celebamask',
+        project='jonathandinu/face-parsing (Hugging Face hub)',
+        file='model.safetensors',
+        url='https://huggingface.co/jonathandinu/face-parsing/resolve/main/'
+        'model.safetensors',
+        licence='CC0-1.0 (model card); its MiT-B5 backbone comes from NVIDIA '
+        'SegFormer, whose licence is non-commercial',
+        dataset='CelebAMask-HQ', num_classes=19, config=SEGFORMER_FACE_CONFIG,
+        converter=convert_segformer_faceparser_file,
+        file_names=('pytorch_model.bin', )),
 ])
 
 

@@ -41,7 +41,7 @@ class SDPAEfficientMultiheadAttention(EfficientMultiheadAttention):
         dropout = attn.dropout if self.training else 0.
         if torch.onnx.is_in_onnx_export():
             scores = q @ k.transpose(-2, -1) * q.shape[-1]**-0.5
-            out = F.dropout(scores.softmax(-1), dropout) @ v
+            out = F.dropout(scores.softmax(-1), dropout, self.training) @ v
         else:
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
         out = attn.out_proj(out.transpose(1, 2).reshape(batch, queries,
