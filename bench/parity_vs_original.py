@@ -3,22 +3,29 @@
 For each original network the script builds it from its repository, fetched
 outside this tree (``--mirror``: the folder holding ``owner+name/repo``
 snapshots, as the search tool's ``fetch`` leaves them; nothing is
-downloaded), gives it seeded random weights and random BatchNorm
-statistics, saves them in the original file format, converts that file with
-our converter tool, loads the result into our model (``strict=True``) and
-compares:
+downloaded) or, for the Hugging Face SegFormer, from the installed
+``transformers`` with the hub model's config written out here, gives it
+seeded random weights and random BatchNorm statistics, saves them in the
+original file format (``save_pretrained``'s ``model.safetensors`` for
+transformers), converts that file with our converter tool, loads the result
+into our model (``strict=True``) and compares:
 
 (a) logits on a seeded input in eval mode, fp32: the original's main output
     against ours after undoing the class reordering, as the largest absolute
-    difference divided by the largest absolute logit (limit 1e-5);
+    difference divided by the largest absolute logit (limit 1e-5); the
+    SegFormer's 1/4 logits are first upsampled to the input as its users
+    (and ``post_process_semantic_segmentation``) do;
 (b) the whole path from an image file to a label map, on generated faces:
     the original repository's own inference steps (face BiSeNets: PIL
     resize, torchvision normalisation, argmax; GPEN: its ``FaceParse``
     class, loading the saved file; SegNeXt-FaceParser: its test pipeline
     and ``simple_test`` through ``inference_segmentor``, with its NMF bases
-    drawn from a seeded generator, see ``_seeded_nmf_bases``) against
-    ``FaceParser`` with the model's config (limit: at least 99.9% of the
-    pixels equal). Faces drawn at the model's
+    drawn from a seeded generator, see ``_seeded_nmf_bases``; SegFormer:
+    transformers' ``SegformerImageProcessor`` with the hub's preprocessor
+    config, ``from_pretrained`` on the saved folder and
+    ``post_process_semantic_segmentation``) against ``FaceParser`` with the
+    model's config (limit: at least 99.9% of the pixels equal). Faces drawn
+    at the model's
     input size compare label maps directly; faces of other sizes compare the
     original's labels resized back with nearest neighbours, as its demo
     does, against ours (mmseg resizes logits, not labels, so boundary pixels
@@ -83,6 +90,61 @@ def _gpen_parsenet(source_dir):
     return importlib.import_module('parse_model').ParseNet(
         512, 512, 32, 64, 19, norm_type='bn', relu_type='LeakyReLU',
         ch_range=[32, 256])
+
+
+def _hf_segformer(source_dir):
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation
+    return SegformerForSemanticSegmentation(
+        SegformerConfig(**HF_FACE_PARSING_CONFIG))
+
+
+def _save_torch(original, folder, file_name):
+    """``torch.save`` of the state dict, as the originals publish it."""
+    path = osp.join(folder, file_name)
+    state_dict = original.state_dict()
+    torch.save(state_dict, path)
+    return path, state_dict
+
+
+def _save_hf_pretrained(original, folder, file_name):
+    """``save_pretrained``: ``model.safetensors`` (in the hub's key layout,
+    which transformers 5 writes back from its renamed modules) and
+    ``config.json``."""
+    from safetensors.torch import load_file
+    original.save_pretrained(folder)
+    path = osp.join(folder, file_name)
+    return path, load_file(path)
+
+
+def _main_output(original, inputs):
+    return original(inputs)[0]
+
+
+def _hf_upsampled_logits(original, inputs):
+    logits = original(pixel_values=inputs).logits
+    return torch.nn.functional.interpolate(
+        logits, size=inputs.shape[2:], mode='bilinear', align_corners=False)
+
+
+def _hf_inference(original, weights):
+    """transformers' own path: the image processor of the hub's
+    ``preprocessor_config.json``, the model loaded from the saved folder,
+    ``post_process_semantic_segmentation`` to the image's size."""
+    from PIL import Image
+    from transformers import (SegformerForSemanticSegmentation,
+                              SegformerImageProcessor)
+    processor = SegformerImageProcessor(**HF_FACE_PARSING_PREPROCESSOR)
+    model = SegformerForSemanticSegmentation.from_pretrained(
+        osp.dirname(weights)).eval()
+
+    def labels(image_path):
+        image = Image.open(image_path).convert('RGB')
+        with torch.no_grad():
+            outputs = model(**processor(images=image, return_tensors='pt'))
+        return processor.post_process_semantic_segmentation(
+            outputs, target_sizes=[image.size[::-1]])[0].numpy()
+
+    return labels
 
 
 def _pil_imagenet_inference(original, weights):
@@ -241,12 +303,13 @@ def _silence_untrained_outputs(original, trained=19):
             conv_seg.bias[trained:] = -100.
 
 
-def _save_mmcv_checkpoint(original, path):
+def _save_mmcv_checkpoint(original, folder, file_name):
     """The file as the original's training writes it: mmcv's
     ``save_checkpoint`` with the meta of mmseg 0.24's ``tools/train.py``
     (config text, classes, palette) and ``EvalHook(save_best='mIoU')``
     (a numpy best score), and an AdamW optimizer state."""
     from mmcv.runner import save_checkpoint
+    path = osp.join(folder, file_name)
     cfg = original.cfg
     classes = importlib.import_module(
         'mmseg_face.utils.segnext_converter').SEGNEXT_FACEPARSER_CLASSES
@@ -257,6 +320,7 @@ def _save_mmcv_checkpoint(original, path):
                 iter=140000, hook_msgs=dict(best_score=np.float64(0.7819),
                                             best_ckpt=osp.basename(path)))
     save_checkpoint(original, path, optimizer=optimizer, meta=meta)
+    return path, original.state_dict()
 
 
 def _segnext_inference(original, weights):
@@ -323,6 +387,15 @@ ORIGINALS = {
     'SegNeXt-FaceParser small': _segnext_spec('s', 140000),
     'SegNeXt-FaceParser base': _segnext_spec('b', 140000),
     'SegNeXt-FaceParser large': _segnext_spec('l', 150000),
+    'Hugging Face SegFormer-B5 (jonathandinu/face-parsing)': dict(
+        repo=None, build=_hf_segformer, save=_save_hf_pretrained,
+        logits=_hf_upsampled_logits, file='model.safetensors',
+        fixture='segformer_b5_face.json',
+        converter='tools/model_converters/segformer_faceparser.py',
+        config='local_configs/segformer/'
+        'segformer_mlp_mit-b5_8x2_512x512_160k_celebamask-hq.py',
+        classes='mmseg_face.utils.segformer_converter.SEGFORMER_FACE_CLASSES',
+        inference=_hf_inference),
 }
 # Modules the originals import top-level, forgotten between originals.
 ORIGINAL_MODULES = ('model', 'resnet', 'models', 'models.bisenet',
@@ -330,6 +403,28 @@ ORIGINAL_MODULES = ('model', 'resnet', 'models', 'models.bisenet',
                     SEGNEXT_PACKAGE)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# jonathandinu/face-parsing's config.json and preprocessor_config.json
+# (docs/published_models.md; nothing is downloaded): SegFormer-B5, 19 labels
+# in the official CelebAMask-HQ order.
+_HF_FACE_LABELS = ('background', 'skin', 'nose', 'eye_g', 'l_eye', 'r_eye',
+                   'l_brow', 'r_brow', 'l_ear', 'r_ear', 'mouth', 'u_lip',
+                   'l_lip', 'hair', 'hat', 'ear_r', 'neck_l', 'neck', 'cloth')
+HF_FACE_PARSING_CONFIG = dict(
+    num_channels=3, num_encoder_blocks=4, depths=[3, 6, 40, 3],
+    sr_ratios=[8, 4, 2, 1], hidden_sizes=[64, 128, 320, 512],
+    patch_sizes=[7, 3, 3, 3], strides=[4, 2, 2, 2],
+    num_attention_heads=[1, 2, 5, 8], mlp_ratios=[4, 4, 4, 4],
+    hidden_act='gelu', hidden_dropout_prob=0.0,
+    attention_probs_dropout_prob=0.0, classifier_dropout_prob=0.1,
+    drop_path_rate=0.1, decoder_hidden_size=768,
+    semantic_loss_ignore_index=255, reshape_last_stage=True,
+    id2label=dict(enumerate(_HF_FACE_LABELS)),
+    label2id={name: index for index, name in enumerate(_HF_FACE_LABELS)})
+HF_FACE_PARSING_PREPROCESSOR = dict(
+    do_resize=True, size=dict(height=512, width=512), resample=2,
+    do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
+    image_mean=list(IMAGENET_MEAN), image_std=list(IMAGENET_STD),
+    do_reduce_labels=False)
 
 
 def parse_args():
@@ -422,16 +517,16 @@ def original_labels(original, image_path, size):
         Image.fromarray(labels).resize(image.size, Image.NEAREST))
 
 
-def latency(original, parser, repeats):
-    """Median wall ms of the original's forward, ours optimised and ours as
-    built, at 512², batch 1 (sides taking turns)."""
+def latency(original, parser, repeats, logits=_main_output):
+    """Median wall ms of the original's forward (``logits``), ours optimised
+    and ours as built, at 512², batch 1 (sides taking turns)."""
     from mmseg_face.apis import optimize_for_inference
     built = parser.model
     optimised = optimize_for_inference(built)
     metas = [dict(img_shape=(512, 512, 3), ori_shape=(512, 512, 3),
                   pad_shape=(512, 512, 3))]
     sides = {
-        'original': original,
+        'original': functools.partial(logits, original),
         'optimised': lambda img: optimised.encode_decode(img, metas),
         'as built': lambda img: built.encode_decode(img, metas),
     }
@@ -442,14 +537,6 @@ def latency(original, parser, repeats):
             time_sides(sides, img, warmup=1, repeats=repeats).items()}
 
 
-def _save_state_dict(original, path):
-    torch.save(original.state_dict(), path)
-
-
-def _first_output(original, inputs):
-    return original(inputs)[0]
-
-
 def _original_classes(name):
     """An original's class names, spelt as ours (``'segnext'``: the
     SegNeXt-FaceParser order, whose ``backgound`` is our ``background``)."""
@@ -457,8 +544,9 @@ def _original_classes(name):
         from mmseg_face.utils import segnext_converter
         return [segnext_converter.CLASS_NAME_FIXES.get(name, name)
                 for name in segnext_converter.SEGNEXT_FACEPARSER_CLASSES]
-    from mmseg_face.utils import checkpoint_converters
-    return getattr(checkpoint_converters, name)
+    module, _, attribute = name.rpartition('.')
+    return getattr(importlib.import_module(
+        module or 'mmseg_face.utils.checkpoint_converters'), attribute)
 
 
 def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
@@ -469,17 +557,23 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     from mmseg_face.datasets import CelebAMaskHQDataset
     from mmseg_face.datasets.sample_faces import draw_face
     from mmseg_face.utils import checkpoint_converters
-    source_dir, commit = extract_snapshot(mirror, spec['repo'], workdir)
+    if spec['repo'] is None:
+        import transformers
+        source_dir, commit = None, f'transformers {transformers.__version__}'
+        source = commit
+    else:
+        source_dir, commit = extract_snapshot(mirror, spec['repo'], workdir)
+        commit = commit[:12]
+        source = f'{spec["repo"].replace("+", "/")}@{commit}'
     original = spec['build'](source_dir).eval()
     randomize(original, seed=0)
     spec.get('after_randomize', lambda model: None)(original)
+    folder = osp.join(workdir, 'weights')
+    os.makedirs(folder, exist_ok=True)
+    src, saved = spec.get('save', _save_torch)(original, folder, spec['file'])
     if fixture_dir:
-        write_fixture(osp.join(fixture_dir, spec['fixture']),
-                      f'{spec["repo"].replace("+", "/")}@{commit[:12]}',
-                      spec['file'], original.state_dict())
-    src = osp.join(workdir, 'weights', spec['file'])
-    os.makedirs(osp.dirname(src), exist_ok=True)
-    spec.get('save', _save_state_dict)(original, src)
+        write_fixture(osp.join(fixture_dir, spec['fixture']), source,
+                      spec['file'], saved)
     dst = osp.join(workdir, spec['file'] + '.mmseg.pth')
     subprocess.run([sys.executable, spec['converter'], src, dst],
                    cwd=REPO_ROOT, check=True, capture_output=True)
@@ -495,8 +589,7 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
     metas = [dict(img_shape=(512, 512, 3), ori_shape=(512, 512, 3),
                   pad_shape=(512, 512, 3))] * 2
     with torch.no_grad():
-        expected = spec.get('logits', _first_output)(original,
-                                                     inputs)[:, perm]
+        expected = spec.get('logits', _main_output)(original, inputs)[:, perm]
         got = ours.encode_decode(inputs, metas)
     logit_error = float((got - expected).abs().max() /
                         expected.abs().max())
@@ -516,9 +609,10 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
             equal += int((theirs == mine).sum())
             total += mine.size
         agreement[size] = equal / total
-    return dict(model=name, commit=commit[:12], logit_error=logit_error,
+    return dict(model=name, commit=commit, logit_error=logit_error,
                 agreement=agreement,
-                latency=latency(original, parser, repeats)
+                latency=latency(original, parser, repeats,
+                                spec.get('logits', _main_output))
                 if repeats else None)
 
 

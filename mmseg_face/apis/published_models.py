@@ -27,6 +27,8 @@ from ..utils.download import CACHE_ENV, cache_dir, download, folder_lock
 from ..utils.segnext_converter import (SEGNEXT_FACEPARSER_CONFIGS,
                                        SEGNEXT_FACEPARSER_SIZES,
                                        convert_segnext_faceparser_file)
+from ..utils.segformer_converter import (SEGFORMER_FACE_CONFIG,
+                                         convert_segformer_faceparser_file)
 
 CONVERTED_SUFFIX = '_mmseg.pth'
 # A name ending so is meant as a file (and is missing), not a model name.
@@ -175,6 +177,19 @@ PUBLISHED_MODELS = OrderedDict((model.name, model) for model in [
         sha256='3d558d8d0e42c20224f13cf5a29c79eba2d59913419f945545d8cf7b72'
         '920de2', file_names=('ParseNet-latest.pth', )),
     *(_segnext_faceparser(size) for size in SEGNEXT_FACEPARSER_SIZES),
+    # The hub publishes no checksum page; the same weights are also in its
+    # pytorch_model.bin, which converts alike.
+    PublishedModel(
+        name='segformer-b5-jonathandinu-celebamask',
+        project='jonathandinu/face-parsing (Hugging Face hub)',
+        file='model.safetensors',
+        url='https://huggingface.co/jonathandinu/face-parsing/resolve/main/'
+        'model.safetensors',
+        licence='CC0-1.0 (model card); its MiT-B5 backbone comes from NVIDIA '
+        'SegFormer, whose licence is non-commercial',
+        dataset='CelebAMask-HQ', num_classes=19, config=SEGFORMER_FACE_CONFIG,
+        converter=convert_segformer_faceparser_file,
+        file_names=('pytorch_model.bin', )),
 ])
 
 

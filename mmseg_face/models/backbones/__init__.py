@@ -4,12 +4,13 @@ from .hrnet_psa import HRNetPSA
 from .mscan import MSCAN
 from .parsenet import ParseNet
 from .regseg import RegSegNet
+from .sdpa_mit import SDPAMixVisionTransformer
 from .stdc_all_levels import STDCNetAllLevels
 from .strip_pooling_resnet import StripPoolingGate, StripPoolingResNet
 from .vgg_deeplabv1 import VGGDeepLabV1
 
 __all__ = [
     'Conv2DilatedResNetV1c', 'FaceBiSeNet', 'HRNetPSA', 'MSCAN', 'ParseNet',
-    'RegSegNet', 'STDCNetAllLevels', 'StripPoolingGate', 'StripPoolingResNet',
-    'VGGDeepLabV1'
+    'RegSegNet', 'SDPAMixVisionTransformer', 'STDCNetAllLevels',
+    'StripPoolingGate', 'StripPoolingResNet', 'VGGDeepLabV1'
 ]

@@ -8,6 +8,7 @@ from .light_ham_head import LightHamHead
 from .ocr_aux_head import OCRAuxHead
 from .parsenet_head import ParseNetHead
 from .regseg_head import RegSegHead
+from .segformer_mlp_head import SegformerMLPHead
 from .sfnet_head import SFNetHead
 from .sfnet_lite_head import SFNetLiteHead
 from .sp_head import SPHead
@@ -16,5 +17,5 @@ from .sr_head import SRHead
 __all__ = [
     'AuxConvHead', 'BiasedOCRHead', 'CPHead', 'DeepLabV1Head', 'EAGRHead',
     'EHANetHead', 'LightHamHead', 'OCRAuxHead', 'ParseNetHead', 'RegSegHead',
-    'SFNetHead', 'SFNetLiteHead', 'SPHead', 'SRHead'
+    'SFNetHead', 'SFNetLiteHead', 'SPHead', 'SRHead', 'SegformerMLPHead'
 ]
