@@ -1,5 +1,6 @@
 from .face_bisenet import FaceBiSeNet
+from .farl_vit import FaRLViT
 from .mscan import MSCAN
 from .parsenet import ParseNet
 
-__all__ = ['FaceBiSeNet', 'MSCAN', 'ParseNet']
+__all__ = ['FaceBiSeNet', 'FaRLViT', 'MSCAN', 'ParseNet']
