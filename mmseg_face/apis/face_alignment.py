@@ -372,6 +372,12 @@ ALIGNMENT_PRESETS = {
         lambda face, size, margin: farl_matrix(face.landmarks, size),
         needs_landmarks=True,
         warp_factor=FARL_WARP_FACTOR),
+    'box':
+    AlignmentPreset(
+        'box',
+        lambda face, size, margin: face_to_crop_matrix(
+            face, (size, size), margin),
+        needs_landmarks=False),
     # facer's celebm matrix is celeba_hq's: its get_quad adds 0.5 to the
     # landmarks and maps the quad to [0, size], which is the same square in
     # OpenCV's coordinates.
@@ -388,12 +394,6 @@ ALIGNMENT_PRESETS = {
         needs_landmarks=True,
         warp_factor=FARL_WARP_FACTOR,
         facer_sampling=True),
-    'box':
-    AlignmentPreset(
-        'box',
-        lambda face, size, margin: face_to_crop_matrix(
-            face, (size, size), margin),
-        needs_landmarks=False),
 }
 
 

@@ -144,3 +144,21 @@ def test_logits_at_another_resolution_cover_the_same_area():
     np.testing.assert_array_equal(
         labels, paste_face_logits((4, 4), [(coarse, warp)]))
     assert labels[0].tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize('preset', ['facer_celebm', 'facer_lapa'])
+def test_true_crop_logits_paste_back_onto_the_truth(preset):
+    """One large turned face, partly out of the frame: one-hot logits of
+    its true crop labels, pasted back, give the truth again except along
+    part boundaries and below the chin (beyond what either crop frames)."""
+    from mmseg_face.apis.face_alignment import crop_label_probs
+    from mmseg_face.datasets.sample_faces import compose_wild_scene
+    scene = compose_wild_scene((480, 560), [(40, 2.0, (420, 260))])
+    truth = scene['labels']
+    face = Face(box=scene['boxes'][0], landmarks=scene['landmarks'][0])
+    warp = face_warp(face, preset, 256)
+    logits = crop_label_probs(truth, warp, 19) * 10
+    labels = paste_face_logits(truth.shape, [(logits, warp)])
+    face_pixels = (labels > 0) | (truth > 0)
+    assert (labels == truth)[face_pixels].mean() >= 0.9
+    assert (labels == truth).mean() >= 0.97
