@@ -41,6 +41,17 @@ With ``--write-fixtures DIR`` it also writes, per original, the key names,
 shapes and dtypes of its state dict as JSON: the tests build synthetic
 originals from them.
 
+facer's FaRL parsers (``FaRL celebm/448``, ``FaRL lapa/448``) are built from
+FaRL's repository (``FaceParsingTransformer`` as its ``farl.yaml`` composes
+it; the pretraining file it would read is replaced by the ViT it builds),
+traced with ``torch.jit.trace`` and saved as TorchScript, the format facer
+releases; (a) compares the 512² logits of a 448² input; (b) runs facer's own
+``FaRLFaceParser`` (loading the saved file; its warp, network and logit
+paste-back) against ``FaceParser.parse_wild`` with the config's facer
+preset, the same five landmarks given to both, on generated scenes of one
+face, and counts equal labels over the whole image and over the pixels
+either calls a face part.
+
 Usage: ``python bench/parity_vs_original.py --mirror DIR [--models ...]
 [--write-fixtures tests/data/published_checkpoints]``
 """
@@ -53,6 +64,7 @@ import os.path as osp
 import subprocess
 import sys
 import tempfile
+import types
 
 import numpy as np
 import torch
@@ -427,6 +439,184 @@ HF_FACE_PARSING_PREPROCESSOR = dict(
     do_reduce_labels=False)
 
 
+FARL_ORIGINALS = {
+    'FaRL celebm/448': dict(
+        conf_name='celebm/448', num_labels=19,
+        file='face_parsing.farl.celebm.main_ema_181500_jit.pt',
+        fixture='farl_celebm.json',
+        config='local_configs/farl/'
+        'farl_vit-b16_8x5_448x448_80k_celebamask-hq.py'),
+    'FaRL lapa/448': dict(
+        conf_name='lapa/448', num_labels=11,
+        file='face_parsing.farl.lapa.main_ema_136500_jit191.pt',
+        fixture='farl_lapa.json',
+        config='local_configs/farl/farl_vit-b16_8x5_448x448_80k_lapa.py'),
+}
+FARL_REPO = 'FacePerceiver+FaRL'
+FACER_REPO = 'FacePerceiver+facer'
+# Modules of FaRL and facer, and the stand-ins below, forgotten afterwards.
+FARL_MODULE_ROOTS = ('farl', 'facer', 'blueprint', 'timm', 'validators')
+
+
+def _package(name, path):
+    """An importable package ``name`` at ``path`` whose ``__init__`` is not
+    run (FaRL's pulls in its training framework and a CUDA extension)."""
+    package = types.ModuleType(name)
+    package.__path__ = [path]
+    sys.modules[name] = package
+
+
+def _stand_in(name, **attributes):
+    module = types.ModuleType(name)
+    module.__dict__.update(attributes)
+    sys.modules[name] = module
+
+
+def _farl_stand_ins():
+    """What FaRL's and facer's network files import but do not use for
+    inference: the blueprint framework (remote files, contexts), timm's
+    init helpers, validators' URL check (every path here is local)."""
+    _stand_in('blueprint', Context=object)
+    _stand_in('blueprint.ml')
+    _stand_in('blueprint.ml.util',
+              deal_with_remote_file=lambda path, *args: path)
+
+    class DropPath(torch.nn.Identity):
+
+        def __init__(self, *args, **kwargs):
+            super().__init__()
+
+    _stand_in('timm')
+    _stand_in('timm.models')
+    _stand_in('timm.models.layers', trunc_normal_=torch.nn.init.trunc_normal_,
+              DropPath=DropPath)
+    _stand_in('validators', url=lambda value: False)
+
+
+def _farl_network(source_dir, num_labels):
+    """FaRL's FaceParsingTransformer with a FaRL-Base backbone at 448, as
+    ``networks/farl.yaml`` builds it (head_channel 768)."""
+    _farl_stand_ins()
+    for name in ('farl', 'farl/network', 'farl/experiments',
+                 'farl/experiments/face_parsing'):
+        _package(name.replace('/', '.'), osp.join(source_dir, name))
+    transformers = importlib.import_module('farl.network.transformers')
+    visual = importlib.import_module('farl.network.farl.model')
+    # load_farl reads a pretraining file; its ViT-B/16 is built instead.
+    transformers.farl.load_farl = lambda model_type, path: \
+        visual.VisualTransformer(input_resolution=224, patch_size=16,
+                                 width=768, layers=12, heads=12,
+                                 output_dim=512)
+    backbone = transformers.FaRLVisualFeatures(
+        'base', 'pretrained.pth', forced_input_resolution=448,
+        _ctx=types.SimpleNamespace(copy2local=None, blob_root=None))
+    head = importlib.import_module('farl.network.mmseg').MMSEG_UPerHead(
+        num_classes=num_labels, in_channels=[768] * 4, channels=768)
+    network = importlib.import_module(
+        'farl.experiments.face_parsing.network')
+    # Its forward returns an empty dict of auxiliary outputs, which
+    # torch.jit.trace cannot record: it gets one empty tensor entry.
+    network.dict = lambda: {'aux': torch.zeros(0)}
+    # Its constructor moves it to the GPU; here it stays on the CPU.
+    cuda = torch.nn.Module.cuda
+    torch.nn.Module.cuda = lambda self, *args, **kwargs: self
+    try:
+        return network.FaceParsingTransformer(backbone, head, (512, 512))
+    finally:
+        torch.nn.Module.cuda = cuda
+
+
+def _farl_scenes(count):
+    """``count`` generated scenes of one face (rotated, scaled, off
+    centre), with the face's box and five landmarks."""
+    from mmseg_face.datasets.sample_faces import compose_wild_scene
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        placement = (rng.uniform(-25, 25), rng.uniform(0.9, 1.6),
+                     (rng.uniform(260, 380), rng.uniform(200, 280)))
+        scene = compose_wild_scene((480, 640), [placement], seed=index)
+        yield scene['image'], scene['boxes'][0], scene['landmarks'][0]
+
+
+def compare_farl(name, spec, mirror, workdir, faces, fixture_dir):
+    from mmcv.runner import load_checkpoint
+
+    from mmseg_face.apis import Face, FaceParser
+    from mmseg_face.datasets import CelebAMaskHQDataset
+    from mmseg_face.utils.farl_converter import (CLIP_MEAN, CLIP_STD,
+                                                 FARL_CELEBM_CLASSES)
+    from mmseg_face.utils.checkpoint_converters import class_permutation
+    farl_dir, farl_commit = extract_snapshot(mirror, FARL_REPO, workdir)
+    facer_dir, facer_commit = extract_snapshot(mirror, FACER_REPO, workdir)
+    torch.set_num_threads(2)
+    original = _farl_network(farl_dir, spec['num_labels']).eval()
+    randomize(original, seed=0)
+    with torch.no_grad():  # constants of the network, not weights
+        original.backbone.image_mean.copy_(
+            torch.tensor(CLIP_MEAN).view(1, 3, 1, 1))
+        original.backbone.image_std.copy_(
+            torch.tensor(CLIP_STD).view(1, 3, 1, 1))
+    params = sum(p.numel() for p in original.parameters())
+    src = osp.join(workdir, spec['file'])
+    inputs = torch.rand(1, 3, 448, 448,
+                        generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        traced = torch.jit.trace(original, inputs, strict=False,
+                                 check_trace=False)
+    torch.jit.save(traced, src)
+    if fixture_dir:
+        write_fixture(osp.join(fixture_dir, spec['fixture']),
+                      f'{FARL_REPO.replace("+", "/")}@{farl_commit[:12]}',
+                      spec['file'], torch.jit.load(src).state_dict())
+    dst = osp.join(workdir, spec['file'] + '.mmseg.pth')
+    subprocess.run([sys.executable, 'tools/model_converters/farl.py', src,
+                    dst], cwd=REPO_ROOT, check=True, capture_output=True)
+
+    parser = FaceParser(spec['config'], dst, device='cpu', optimize=False)
+    ours = parser.model
+    load_checkpoint(ours, dst, map_location='cpu', strict=True)
+    ours_params = sum(p.numel() for p in ours.parameters())
+    if spec['num_labels'] == 19:
+        perm = class_permutation(FARL_CELEBM_CLASSES,
+                                 CelebAMaskHQDataset.CLASSES)
+    else:
+        perm = list(range(spec['num_labels']))
+    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+    metas = [dict(img_shape=(448, 448, 3), ori_shape=(448, 448, 3),
+                  pad_shape=(448, 448, 3))]
+    with torch.no_grad():
+        expected = original(inputs)[0][:, perm]
+        got = ours.encode_decode((inputs - mean) / std, metas)
+    logit_error = float((got - expected).abs().max() /
+                        expected.abs().max())
+
+    sys.path.insert(0, facer_dir)
+    _package('facer', osp.join(facer_dir, 'facer'))
+    facer = importlib.import_module('facer.face_parsing.farl').FaRLFaceParser(
+        spec['conf_name'], model_path=src, device=torch.device('cpu'))
+    to_ours = np.asarray(perm).argsort()
+    equal = total = part_equal = part_total = 0
+    for image, box, landmarks in _farl_scenes(faces):
+        rgb = torch.from_numpy(np.ascontiguousarray(image[..., ::-1]))
+        data = dict(points=torch.from_numpy(landmarks).float()[None],
+                    image_ids=torch.tensor([0]))
+        theirs = facer(rgb.permute(2, 0, 1)[None], data)['seg']['logits']
+        theirs = to_ours[theirs[0].argmax(0).numpy()]
+        mine, _ = parser.parse_wild(
+            image, faces=[Face(tuple(box), landmarks=landmarks)])
+        equal += int((theirs == mine).sum())
+        total += mine.size
+        parts = (theirs > 0) | (mine > 0)
+        part_equal += int((theirs == mine)[parts].sum())
+        part_total += int(parts.sum())
+    return dict(model=name, commit=f'FaRL {farl_commit[:12]}, facer '
+                f'{facer_commit[:12]}', logit_error=logit_error,
+                params=params, ours_params=ours_params,
+                agreement=equal / total,
+                part_agreement=part_equal / max(part_total, 1))
+
+
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Compare converted published face parsers with their '
@@ -434,8 +624,9 @@ def parse_args():
     parser.add_argument(
         '--mirror', required=True,
         help='folder holding the fetched snapshots (owner+name/repo)')
-    parser.add_argument('--models', nargs='+', default=list(ORIGINALS),
-                        choices=list(ORIGINALS))
+    parser.add_argument('--models', nargs='+',
+                        default=list(ORIGINALS) + list(FARL_ORIGINALS),
+                        choices=list(ORIGINALS) + list(FARL_ORIGINALS))
     parser.add_argument('--faces', type=int, default=8,
                         help='generated faces per size for the path check')
     parser.add_argument('--write-fixtures', metavar='DIR',
@@ -619,22 +810,44 @@ def compare(name, spec, mirror, workdir, faces, fixture_dir, repeats=None):
 def main():
     args = parse_args()
     import mmseg_face  # noqa: F401
-    rows = []
+    rows, farl_rows = [], []
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.models:
-            rows.append(compare(name, ORIGINALS[name], args.mirror, workdir,
-                                args.faces, args.write_fixtures,
-                                args.repeats if args.time else None))
+            if name in FARL_ORIGINALS:
+                farl_rows.append(compare_farl(
+                    name, FARL_ORIGINALS[name], args.mirror, workdir,
+                    args.faces, args.write_fixtures))
+            else:
+                rows.append(compare(name, ORIGINALS[name], args.mirror,
+                                    workdir, args.faces, args.write_fixtures,
+                                    args.repeats if args.time else None))
             for module in list(sys.modules):
-                if module.split('.')[0] in ORIGINAL_MODULES:
-                    sys.modules.pop(module)
+                if module.split('.')[0] in (ORIGINAL_MODULES +
+                                            FARL_MODULE_ROOTS):
+                    sys.modules.pop(module, None)
             sys.path[:] = [p for p in sys.path if not p.startswith(workdir)]
+    failed = False
+    if farl_rows:
+        print('| original (commits) | parameters (original / ours) | '
+              f'logits: max abs diff / max abs logit (limit {LOGIT_LIMIT:g})'
+              f' | labels equal, whole scene (limit {PIXEL_LIMIT:.1%}) | '
+              'labels equal, pixels either calls a face part |')
+        print('|---|---|---|---|---|')
+        for row in farl_rows:
+            failed |= not (row['logit_error'] <= LOGIT_LIMIT
+                           and row['agreement'] >= PIXEL_LIMIT)
+            print(f'| {row["model"]} ({row["commit"]}) | '
+                  f'{row["params"]:,} / {row["ours_params"]:,} | '
+                  f'{row["logit_error"]:.2e} | {row["agreement"]:.4%} | '
+                  f'{row["part_agreement"]:.4%} |')
+        print()
+    if not rows:
+        sys.exit(1 if failed else 0)
     print('| original (commit) | logits: max abs diff / max abs logit '
           f'(limit {LOGIT_LIMIT:g}) | labels equal, 512² faces (limit '
           f'{PIXEL_LIMIT:.1%}) | labels equal, 400² faces (nearest '
           'resize of theirs) |')
     print('|---|---|---|---|')
-    failed = False
     for row in rows:
         ok = (row['logit_error'] <= LOGIT_LIMIT
               and row['agreement'][512] >= PIXEL_LIMIT)

@@ -1,6 +1,6 @@
 from .face_alignment import (ALIGNMENT_PRESETS, FaceWarp, align_face,
-                             paste_face_argmax, paste_face_probs,
-                             similarity_from_points)
+                             paste_face_argmax, paste_face_logits,
+                             paste_face_probs, similarity_from_points)
 from .face_detection import (LANDMARK_NAMES, Face, FaceDetector,
                              HaarCascadeFaceDetector, MTCNNFaceDetector,
                              crop_face, face_to_crop_matrix, paste_face_labels)
@@ -22,7 +22,7 @@ from .visualization import (class_masks, colorize_labels, render_overlay,
 
 __all__ = [
     'ALIGNMENT_PRESETS', 'FaceWarp', 'align_face', 'paste_face_argmax',
-    'paste_face_probs', 'similarity_from_points', 'LANDMARK_NAMES',
+    'paste_face_logits', 'paste_face_probs', 'similarity_from_points', 'LANDMARK_NAMES',
     'MTCNNFaceDetector', 'Face', 'FaceDetector', 'HaarCascadeFaceDetector',
     'crop_face',
     'face_to_crop_matrix', 'paste_face_labels', 'FaceParser',

@@ -12,6 +12,14 @@ preset reproduces one family of training crops:
 - ``box``: the face box plus a margin on each side, levelled by the eyes when
   they are known (:func:`face_to_crop_matrix`): LaPa and Helen images are
   face-centred crops with a margin.
+- ``facer_celebm`` and ``facer_lapa``: exactly what facer does for its FaRL
+  parsers ``farl/celebm/448`` (the CelebA-HQ quad, no tanh warp) and
+  ``farl/lapa/448`` (the five-point template and the tanh warp), from the
+  same landmark numbers: a float bilinear ``grid_sample`` of the image
+  (zero outside) instead of OpenCV's uint8 warp with its 1/32-pixel
+  interpolation steps, facer's half-pixel convention for the template, and
+  the logits, not the probabilities, sampled back into the image before the
+  argmax (:func:`paste_face_logits`).
 
 Coordinates are OpenCV's: ``(x, y)`` in pixels, pixel ``(row i, column j)``
 has its centre at ``(j, i)``. A crop and the way back to the image are one
@@ -22,6 +30,8 @@ from typing import Callable
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from .face_detection import face_to_crop_matrix
 
@@ -81,14 +91,22 @@ class FaceWarp:
     ``sign(n) * (1 - k + k * tanh((|n| - 1 + k) / k))``, ``k =
     warp_factor``, so the whole image lands inside the crop.
 
+    With ``float_sampling`` the crop and the way back sample as facer does,
+    with ``grid_sample`` (bilinear, ``align_corners=False``, zero outside)
+    in float32: the crop keeps fractions of grey levels, and a pixel counts
+    as covered by the crop wherever a bilinear tap of it falls inside.
+
     Attributes:
         matrix (np.ndarray): ``(2, 3)`` image -> aligned-crop pixels.
         crop_size (int): Side of the square crop.
         warp_factor (float): 0 for a plain affine crop.
+        float_sampling (bool): facer's float ``grid_sample`` instead of
+            OpenCV's warp. Default: False.
     """
     matrix: np.ndarray
     crop_size: int
     warp_factor: float = 0.0
+    float_sampling: bool = False
 
     def image_to_crop(self, points):
         """Crop coordinates of ``(N, 2)`` image points."""
@@ -117,6 +135,9 @@ class FaceWarp:
 
     @property
     def _extent(self):
+        # A float bilinear tap still reaches a pixel within one pixel of it.
+        if self.float_sampling:
+            return -1.0, float(self.crop_size)
         # The tanh warp reaches the crop edge only at infinity: its crop
         # ends at the border pixel centres.
         if self.warp_factor > 0:
@@ -132,6 +153,8 @@ class FaceWarp:
                 label maps. Default: bilinear.
         """
         size = self.crop_size
+        if self.float_sampling:
+            return self._float_crop(img)
         if self.warp_factor <= 0:
             return cv2.warpAffine(
                 img, self.matrix, (size, size), flags=interpolation,
@@ -142,6 +165,19 @@ class FaceWarp:
             size, size, 2)
         return cv2.remap(img, maps[..., 0], maps[..., 1], interpolation,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def _float_crop(self, img):
+        """The crop as facer cuts it: float32 (grey levels 0-255 of
+        ``img``), bilinear ``grid_sample`` at the image points of the crop's
+        pixel centres, zero outside the image."""
+        size = self.crop_size
+        ys, xs = np.mgrid[:size, :size]
+        points = self.crop_to_image(np.stack([xs.ravel(), ys.ravel()], 1))
+        channels = img.reshape(img.shape[:2] + (-1, ))
+        values = grid_sample_channels(
+            channels.transpose(2, 0, 1), points[:, 0].reshape(size, size),
+            points[:, 1].reshape(size, size), img.shape[1::-1])
+        return values.reshape((size, size) + img.shape[2:])
 
     def image_region(self, image_shape):
         """Image rows and columns the crop covers, clipped to the image.
@@ -187,8 +223,12 @@ class FaceWarp:
         map_x = self._squeeze(aligned_x, np.tanh).astype(np.float32)
         map_y = self._squeeze(aligned_y, np.tanh).astype(np.float32)
         low, high = self._extent
-        inside = ((map_x >= low) & (map_x <= high) & (map_y >= low) &
-                  (map_y <= high))
+        if self.float_sampling:
+            inside = ((map_x > low) & (map_x < high) & (map_y > low) &
+                      (map_y < high))
+        else:
+            inside = ((map_x >= low) & (map_x <= high) & (map_y >= low) &
+                      (map_y <= high))
         return map_x, map_y, inside, radius
 
     def sample_at_image(self, crop_values, region):
@@ -217,6 +257,30 @@ def remap_channels(crop_values, map_x, map_y):
     values = cv2.remap(channels_last, map_x, map_y, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
     return values.reshape(map_x.shape + (-1, ))
+
+
+def grid_sample_channels(values, map_x, map_y, grid_size):
+    """Bilinear float samples of a ``(C, h, w)`` stack, as facer's
+    ``grid_sample(..., align_corners=False)`` (zero outside).
+
+    The sample points are pixel coordinates (OpenCV's) of a frame of
+    ``grid_size`` ``(w, h)`` pixels spanning the same area as ``values``,
+    which may have another resolution: facer samples its 512 x 512 logits
+    at points of the 448 x 448 crop.
+
+    Returns:
+        np.ndarray: ``map_x.shape + (C, )`` float32.
+    """
+    if np.isscalar(grid_size):
+        grid_size = (grid_size, grid_size)
+    size = torch.tensor(grid_size, dtype=torch.float64)
+    points = torch.from_numpy(np.stack([map_x, map_y], -1).astype(np.float64))
+    grid = ((points + 0.5) / size * 2 - 1).float()[None]
+    source = torch.from_numpy(np.ascontiguousarray(values, np.float32))
+    with torch.no_grad():
+        sampled = F.grid_sample(source[None], grid, mode='bilinear',
+                                padding_mode='zeros', align_corners=False)
+    return sampled[0].permute(1, 2, 0).numpy()
 
 
 def _safe_arctanh(x):
@@ -259,6 +323,22 @@ def farl_matrix(landmarks, crop_size):
     return similarity_from_points(landmarks, target)
 
 
+def facer_lapa_matrix(landmarks, crop_size):
+    """Image -> aligned-crop matrix of facer's ``farl/lapa/448``, exactly.
+
+    facer fits the landmarks to its template at ``(T + 1) * (size - 1) /
+    2`` but applies the matrix to coordinates whose pixel centres lie at
+    +0.5 (its grids, ``grid_sample`` with ``align_corners=False``), taking
+    the landmark numbers as such coordinates too. In OpenCV's coordinates
+    the same map is ``M(x + 0.5) - 0.5``: its shift differs by
+    ``0.5 * (A @ (1, 1) - 1)``, a part of a pixel that :func:`farl_matrix`
+    leaves out.
+    """
+    matrix = farl_matrix(landmarks, crop_size)
+    matrix[:, 2] += 0.5 * (matrix[:, :2].sum(1) - 1)
+    return matrix
+
+
 @dataclass(frozen=True)
 class AlignmentPreset:
     """How one family of training crops is framed.
@@ -270,11 +350,14 @@ class AlignmentPreset:
         needs_landmarks (bool): Faces without five points fall back to the
             ``box`` preset.
         warp_factor (float): facer's tanh warp factor; 0 for none.
+        facer_sampling (bool): Crop with a float ``grid_sample`` and paste
+            the logits back (:func:`paste_face_logits`), as facer does.
     """
     name: str
     matrix_fn: Callable
     needs_landmarks: bool
     warp_factor: float = 0.0
+    facer_sampling: bool = False
 
 
 ALIGNMENT_PRESETS = {
@@ -295,6 +378,22 @@ ALIGNMENT_PRESETS = {
         lambda face, size, margin: face_to_crop_matrix(
             face, (size, size), margin),
         needs_landmarks=False),
+    # facer's celebm matrix is celeba_hq's: its get_quad adds 0.5 to the
+    # landmarks and maps the quad to [0, size], which is the same square in
+    # OpenCV's coordinates.
+    'facer_celebm':
+    AlignmentPreset(
+        'facer_celebm',
+        lambda face, size, margin: celeba_hq_matrix(face.landmarks, size),
+        needs_landmarks=True,
+        facer_sampling=True),
+    'facer_lapa':
+    AlignmentPreset(
+        'facer_lapa',
+        lambda face, size, margin: facer_lapa_matrix(face.landmarks, size),
+        needs_landmarks=True,
+        warp_factor=FARL_WARP_FACTOR,
+        facer_sampling=True),
 }
 
 
@@ -321,10 +420,12 @@ def face_warp(face, preset, crop_size, margin=0.5):
         margin (float): Context of the ``box`` preset. Default: 0.5.
     """
     preset = get_preset(preset)
+    float_sampling = preset.facer_sampling
     if preset.needs_landmarks and face.landmarks is None:
         preset = ALIGNMENT_PRESETS['box']
     matrix = preset.matrix_fn(face, crop_size, margin)
-    return FaceWarp(matrix, int(crop_size), preset.warp_factor)
+    return FaceWarp(matrix, int(crop_size), preset.warp_factor,
+                    float_sampling)
 
 
 def align_face(img, face, preset, crop_size, margin=0.5):
@@ -341,7 +442,7 @@ def align_face(img, face, preset, crop_size, margin=0.5):
         tuple[np.ndarray, FaceWarp]: ``(crop, warp)``; ``warp`` maps crop
         pixels back to the image (:meth:`FaceWarp.crop_to_image`,
         :meth:`FaceWarp.sample_at_image`). Pixels outside the image are
-        black.
+        black. The crop is uint8, or float32 for the facer presets.
     """
     warp = face_warp(face, preset, crop_size, margin)
     return warp.crop(img), warp
@@ -420,6 +521,70 @@ def paste_face_argmax(image_shape, crop_results):
 
 
 
+def paste_face_logits(image_shape, crop_results, return_probs=False):
+    """Labels of face crops' logits sampled back into the image, as facer.
+
+    facer samples each face's logits (its network's 512 x 512 map) at the
+    image pixels with ``grid_sample`` (bilinear, zero outside the crop) and
+    takes the argmax there, so a pixel's label comes from interpolated
+    logits, not interpolated probabilities. So it is done here, for crops
+    whose :class:`FaceWarp` has ``float_sampling``. Where crops overlap the
+    rule of :func:`paste_face_probs` decides, on the softmax of the
+    sampled logits; pixels of no crop are background.
+
+    Args:
+        image_shape (tuple[int]): ``(H, W)`` of the image.
+        crop_results (list[tuple]): ``(logits, warp)`` per face: ``(C, h,
+            w)`` float32 logits over the crop's area (at any resolution) and
+            its :class:`FaceWarp`.
+        return_probs (bool): Also return the ``(C, H, W)`` float32 softmax
+            of the pasted logits (background 1 outside every crop).
+            Default: False.
+
+    Returns:
+        np.ndarray | tuple: ``(H, W)`` uint8 labels, and the probabilities
+        with ``return_probs``.
+    """
+    labels = np.zeros(image_shape[:2], np.uint8)
+    probs = None
+    if return_probs:
+        if not crop_results:
+            raise ValueError('return_probs needs at least one crop (for the '
+                             'number of classes)')
+        probs = np.zeros((len(crop_results[0][0]), ) + tuple(image_shape[:2]),
+                         np.float32)
+        probs[0] = 1
+    best = np.full(image_shape[:2], -1, np.float32)
+    best_radius = np.full(image_shape[:2], np.inf, np.float32)
+    for crop_logits, warp in crop_results:
+        region = warp.image_region(image_shape)
+        if region is None:
+            continue
+        map_x, map_y, inside, radius = warp.image_maps(region)
+        logits = grid_sample_channels(crop_logits, map_x, map_y,
+                                      warp.crop_size)
+        crop_probs = torch.from_numpy(logits).softmax(-1).numpy()
+        wins = _claim(best[region], best_radius[region], 1 - crop_probs[..., 0],
+                      inside, radius)
+        np.copyto(labels[region], logits.argmax(-1), casting='unsafe',
+                  where=wins)
+        if probs is not None:
+            probs[(slice(None), ) + region][:, wins] = crop_probs[wins].T
+    return (labels, probs) if return_probs else labels
+
+
+def _claim(best_here, radius_here, foreground, inside, radius):
+    """The pixels a crop wins over the crops before it (updating their
+    best foreground and radius in place): a clearly higher foreground
+    probability, or on a tie the nearer crop centre."""
+    tie = np.abs(foreground - best_here) <= TIE_TOLERANCE
+    wins = inside & ((foreground > best_here + TIE_TOLERANCE) |
+                     (tie & (radius < radius_here)))
+    np.copyto(best_here, foreground, where=wins)
+    np.copyto(radius_here, radius, where=wins)
+    return wins
+
+
 def _winning_pixels(image_shape, crop_results):
     """Yield ``(region, crop_probs, maps, foreground, wins)`` per crop: its
     remap maps, foreground probability and the pixels it wins so far (later
@@ -433,10 +598,6 @@ def _winning_pixels(image_shape, crop_results):
         map_x, map_y, inside, radius = warp.image_maps(region)
         # Background alone decides who wins: one channel to sample.
         foreground = 1 - remap_channels(crop_probs[:1], map_x, map_y)[..., 0]
-        best_here, radius_here = best[region], best_radius[region]
-        tie = np.abs(foreground - best_here) <= TIE_TOLERANCE
-        wins = inside & ((foreground > best_here + TIE_TOLERANCE) |
-                         (tie & (radius < radius_here)))
-        np.copyto(best_here, foreground, where=wins)
-        np.copyto(radius_here, radius, where=wins)
+        wins = _claim(best[region], best_radius[region], foreground, inside,
+                      radius)
         yield region, crop_probs, (map_x, map_y), foreground, wins

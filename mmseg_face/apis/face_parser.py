@@ -19,7 +19,7 @@ from mmseg.datasets.pipelines import Compose
 from ..utils.checkpoint import load_fitting_checkpoint
 from .banded_inference import predict_labels
 from .face_alignment import (align_face, get_preset, paste_face_argmax,
-                             paste_face_probs)
+                             paste_face_logits, paste_face_probs)
 from .face_detection import MTCNNFaceDetector, as_face
 from .inference_optimization import optimize_for_inference
 from .visualization import class_masks, colorize_labels, render_overlay
@@ -199,7 +199,8 @@ class FaceParser:
             alignment, as a fraction of the box size per side. Default: 0.5.
         alignment (str, optional): How faces are cropped, one of
             :data:`~mmseg_face.apis.face_alignment.ALIGNMENT_PRESETS`
-            (``celeba_hq``, ``farl``, ``box``). Default: the checkpoint
+            (``celeba_hq``, ``farl``, ``box``, ``facer_celebm``,
+            ``facer_lapa``). Default: the checkpoint
             meta's ``face_alignment``, else the config's, else ``box``.
             Faces without landmarks always get the ``box`` crop.
         optimize (bool): Fold BatchNorm into the convolutions and use
@@ -323,7 +324,10 @@ class FaceParser:
         images in batches, warp each crop's class probabilities back
         bilinearly (:func:`~mmseg_face.apis.face_alignment.paste_face_probs`:
         overlaps go to the face with the highest foreground probability,
-        pixels of no face are background) and take the argmax.
+        pixels of no face are background) and take the argmax. The facer
+        presets (``facer_celebm``, ``facer_lapa``) sample the crops' logits
+        back instead, as facer does
+        (:func:`~mmseg_face.apis.face_alignment.paste_face_logits`).
 
         Args:
             imgs (str | np.ndarray | list): One image or a list.
@@ -350,12 +354,21 @@ class FaceParser:
                                         self.crop_size, self.margin)
                 crops.append(crop)
                 warps.append(warp)
-        crop_probs = self._infer_probs(crops)
+        facer = get_preset(self.alignment).facer_sampling
+        crop_outputs = (self._infer_logits if facer else
+                        self._infer_probs)(crops)
         labels, probs, start = [], [], 0
         for img, image_faces in zip(images, per_image):
             stop = start + len(image_faces)
-            results = list(zip(crop_probs[start:stop], warps[start:stop]))
-            if return_probs:
+            results = list(zip(crop_outputs[start:stop], warps[start:stop]))
+            if facer and return_probs and results:
+                image_labels, image_probs = paste_face_logits(
+                    img.shape[:2], results, return_probs=True)
+                labels.append(image_labels)
+                probs.append(image_probs)
+            elif facer and not return_probs:
+                labels.append(paste_face_logits(img.shape[:2], results))
+            elif return_probs:
                 image_probs = paste_face_probs(img.shape[:2], results,
                                                len(self.classes))
                 probs.append(image_probs)
@@ -379,14 +392,19 @@ class FaceParser:
             list[tuple]: ``(probs, warp)`` per face: ``(C, crop_size,
             crop_size)`` float32 class probabilities of the crop and its
             :class:`~mmseg_face.apis.face_alignment.FaceWarp`, ready for
-            :func:`~mmseg_face.apis.face_alignment.paste_face_probs`.
+            :func:`~mmseg_face.apis.face_alignment.paste_face_probs`; for
+            the facer presets ``(logits, warp)``, the model's logits (at its
+            output size) for
+            :func:`~mmseg_face.apis.face_alignment.paste_face_logits`.
         """
         img = load_bgr_image(img)
         aligned = [
             align_face(img, as_face(face), self.alignment, self.crop_size,
                        self.margin) for face in faces
         ]
-        probs = self._infer_probs([crop for crop, _ in aligned])
+        infer = self._infer_logits if get_preset(
+            self.alignment).facer_sampling else self._infer_probs
+        probs = infer([crop for crop, _ in aligned])
         return [(p, warp) for p, (_, warp) in zip(probs, aligned)]
 
     def _faces_of(self, images, faces, single):
@@ -437,6 +455,35 @@ class FaceParser:
             for index, result in zip(chunk, results):
                 labels[index] = result
         return labels
+
+    def _infer_logits(self, images):
+        """Logits ``(C, h, w)`` float32 of (float or uint8) BGR crops, as
+        the model's ``encode_decode`` gives them (for facer's FaRL models
+        at 512 x 512, as its network does), through the config's test
+        pipeline, which must make one view (logits of flipped views do not
+        average)."""
+        pipeline = Compose([LoadImage()] +
+                           self.model.cfg.data.test.pipeline[1:])
+        device = next(self.model.parameters()).device
+        logits = [None] * len(images)
+        for chunk in _same_size_chunks(images, self.batch_size):
+            data = collate([pipeline(dict(img=images[i])) for i in chunk],
+                           samples_per_gpu=len(chunk))
+            if len(data['img']) != 1:
+                raise ValueError(
+                    f'the {self.alignment} alignment pastes logits back, '
+                    'which needs a test pipeline of one view (no flip or '
+                    f'multi-scale test), got {len(data["img"])} views')
+            if device.type == 'cuda':
+                data = scatter(data, [device])[0]
+            else:
+                data['img_metas'] = [m.data[0] for m in data['img_metas']]
+            with torch.no_grad():
+                out = self.model.encode_decode(data['img'][0],
+                                               data['img_metas'][0])
+            for index, image_logits in zip(chunk, out.float().cpu().numpy()):
+                logits[index] = image_logits
+        return logits
 
     def _infer_probs(self, images):
         """Class probabilities ``(C, H, W)`` float32 of BGR arrays (views

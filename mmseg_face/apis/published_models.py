@@ -24,11 +24,12 @@ from ..utils.checkpoint_converters import (PARSENET_CONFIG, PROJECT_ROOT,
                                            convert_face_bisenet_file,
                                            convert_parsenet_file, file_sha256)
 from ..utils.download import CACHE_ENV, cache_dir, download, folder_lock
+from ..utils.farl_converter import FARL_CONFIGS, convert_farl_file
+from ..utils.segformer_converter import (SEGFORMER_FACE_CONFIG,
+                                         convert_segformer_faceparser_file)
 from ..utils.segnext_converter import (SEGNEXT_FACEPARSER_CONFIGS,
                                        SEGNEXT_FACEPARSER_SIZES,
                                        convert_segnext_faceparser_file)
-from ..utils.segformer_converter import (SEGFORMER_FACE_CONFIG,
-                                         convert_segformer_faceparser_file)
 
 CONVERTED_SUFFIX = '_mmseg.pth'
 # A name ending so is meant as a file (and is missing), not a model name.
@@ -190,6 +191,23 @@ PUBLISHED_MODELS = OrderedDict((model.name, model) for model in [
         dataset='CelebAMask-HQ', num_classes=19, config=SEGFORMER_FACE_CONFIG,
         converter=convert_segformer_faceparser_file,
         file_names=('pytorch_model.bin', )),
+    # facer's release assets (TorchScript); no size or hash is published.
+    PublishedModel(
+        name='farl-facer-celebamask',
+        project='FacePerceiver/facer (FaRL farl/celebm/448)',
+        file='face_parsing.farl.celebm.main_ema_181500_jit.pt',
+        url='https://github.com/FacePerceiver/facer/releases/download/'
+        'models-v1/face_parsing.farl.celebm.main_ema_181500_jit.pt',
+        licence='MIT', dataset='CelebAMask-HQ', num_classes=19,
+        config=FARL_CONFIGS['celebm'], converter=convert_farl_file),
+    PublishedModel(
+        name='farl-facer-lapa',
+        project='FacePerceiver/facer (FaRL farl/lapa/448)',
+        file='face_parsing.farl.lapa.main_ema_136500_jit191.pt',
+        url='https://github.com/FacePerceiver/facer/releases/download/'
+        'models-v1/face_parsing.farl.lapa.main_ema_136500_jit191.pt',
+        licence='MIT', dataset='LaPa', num_classes=11,
+        config=FARL_CONFIGS['lapa'], converter=convert_farl_file),
 ])
 
 

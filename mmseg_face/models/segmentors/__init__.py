@@ -1,3 +1,4 @@
 from .face_encoder_decoder import FaceEncoderDecoder
+from .farl_encoder_decoder import FaRLEncoderDecoder
 
-__all__ = ['FaceEncoderDecoder']
+__all__ = ['FaceEncoderDecoder', 'FaRLEncoderDecoder']
