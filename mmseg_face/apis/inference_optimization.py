@@ -29,7 +29,7 @@ def _probe_logits(model, probe):
 def optimize_for_inference(model,
                            fuse_bn=True,
                            channels_last=True,
-                           probe_size=(64, 64),
+                           probe_size=None,
                            rtol=1e-3,
                            inplace=False):
     """Return ``model`` rewritten for inference, by default as a copy.
@@ -49,8 +49,10 @@ def optimize_for_inference(model,
             Default: True.
         channels_last (bool): Convert 4-D weights to channels-last.
             Default: True.
-        probe_size (tuple[int, int]): Height and width of the probe image.
-            Default: (64, 64).
+        probe_size (tuple[int, int], optional): Height and width of the
+            probe image. Default: None, (64, 64) unless the decode head
+            accepts only one input size (its ``required_input_size``, e.g.
+            CPNet's context prior).
         rtol (float): Largest allowed difference between the probe logits of
             the copy and of the original, relative to the largest original
             logit. Default: 1e-3.
@@ -75,6 +77,9 @@ def optimize_for_inference(model,
     if not (fuse_bn or channels_last):
         return model
     device = next(model.parameters()).device
+    if probe_size is None:
+        probe_size = getattr(getattr(model, 'decode_head', None),
+                             'required_input_size', (64, 64))
     generator = torch.Generator().manual_seed(0)
     probe = torch.randn(1, 3, *probe_size, generator=generator).to(device)
     reference = _probe_logits(model, probe)

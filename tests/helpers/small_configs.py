@@ -60,6 +60,65 @@ def train_losses(work_dir):
     return [r['loss'] for r in train_records(work_dir)]
 
 
+def _plain(value):
+    """Config values as Python literals (tuples kept) for a config file."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
+def dist_train_on_one_batch(run_tool, config, data_root, work_dir, iters,
+                            options=(), size=64):
+    """Train ``config`` for ``iters`` iterations through
+    ``./tools/dist_train.sh`` (2 CPU processes) on the first two training
+    images of ``data_root``, resized to ``size`` without the config's
+    random augmentation. The split lists each image twice and each rank
+    takes two samples (BN needs more than one), so every iteration's batch
+    over both ranks is the same four samples and the logged losses
+    (averaged over the ranks) show the optimisation rather than which crop
+    came up. ``options`` are further ``--cfg-options``.
+
+    Returns:
+        list[dict]: The logged training records, one per iteration.
+    """
+    with open(osp.join(data_root, 'train.txt')) as f:
+        two_images = f.read().split()[:2]
+    split = f'{work_dir}_two_images.txt'
+    with open(split, 'w') as f:
+        f.write('\n'.join(two_images * 2) + '\n')
+    pipeline = []
+    for step in Config.fromfile(config).data.train.pipeline:
+        if step['type'] == 'Resize':
+            step = dict(type='Resize', img_scale=(size, size),
+                        keep_ratio=False)
+        elif 'Flip' in step['type']:  # kept for its meta keys, never flips
+            step = dict(step, prob=0.0)
+        elif 'Random' in step['type'] or step['type'] in (
+                'PhotoMetricDistortion', 'Pad'):
+            continue
+        pipeline.append(_plain(step))
+    fixed_config = f'{work_dir}_fixed_batch.py'
+    with open(fixed_config, 'w') as f:
+        f.write(f'_base_ = [{osp.abspath(config)!r}]\n'
+                f'data = dict(train=dict(pipeline={pipeline!r}))\n')
+    # No loader worker processes: two ranks already share two cores.
+    options = small_data_options(fixed_config, data_root, size) + [
+        f'data.train.split={split}', 'data.samples_per_gpu=2',
+        'data.workers_per_gpu=0', 'data.persistent_workers=False',
+        f'runner.max_iters={iters}', f'checkpoint_config.interval={iters}',
+        f'evaluation.interval={iters}', 'log_config.interval=1'
+    ] + list(options)
+    result = run_tool(['./tools/dist_train.sh', fixed_config, '2',
+                       '--work-dir', work_dir, '--seed', '0',
+                       '--cfg-options'] + options)
+    assert result.returncode == 0, failure_message(result)
+    records = train_records(work_dir)
+    assert len(records) == iters, records
+    return records
+
+
 def failure_message(result):
     """Exit status and the output tails of a failed tool run."""
     return f'exit {result.returncode}\n{result.stdout[-3000:]}\n' \

@@ -53,7 +53,9 @@ def test_every_model_gives_the_same_logits_after_folding(config):
     with torch.no_grad():
         randomise_batch_norms(model)
     num_batch_norms = len(batch_norms(model))
-    img = torch.randn(2, 3, 96, 64, generator=torch.Generator().manual_seed(1))
+    # CPNet's context prior fits one input size only.
+    size = getattr(model.decode_head, 'required_input_size', (96, 64))
+    img = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = model.forward_dummy(img)
 
@@ -65,7 +67,8 @@ def test_every_model_gives_the_same_logits_after_folding(config):
     # Checked at another size and batch than the function's own probe.
     assert (logits - expected).abs().max() <= 5e-4 * expected.abs().max()
     assert (logits.argmax(1) == expected.argmax(1)).float().mean() >= 0.999
-    assert len(batch_norms(optimized)) < num_batch_norms  # some were folded
+    if num_batch_norms:  # DeepLab v1's VGG has none
+        assert len(batch_norms(optimized)) < num_batch_norms
     convs = [m for m in optimized.modules() if isinstance(m, nn.Conv2d)]
     assert all(
         conv.weight.is_contiguous(memory_format=torch.channels_last)

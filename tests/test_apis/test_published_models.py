@@ -203,14 +203,16 @@ def test_unknown_names_list_the_known_ones(cache):
         resolve_published_model('missing.pth')
 
 
-def test_every_entry_has_its_config_and_a_github_release_url():
-    """Or, for a file to download by hand, the page it is on."""
+def test_every_entry_has_its_config_and_an_upstream_url():
+    """A GitHub release asset or a Hugging Face hub file (the projects'
+    own hosts) or, for a file to download by hand, the page it is on."""
     for model in PUBLISHED_MODELS.values():
         assert osp.isfile(model.config_path), model.name
         if model.manual_download:
             assert model.url in model.manual_download, model.name
         else:
-            assert model.url.startswith('https://github.com/') and \
+            assert model.url.startswith(
+                ('https://github.com/', 'https://huggingface.co/')) and \
                 model.url.endswith('/' + model.file), model.name
         assert model.sha256 is None or len(model.sha256) == 64
 

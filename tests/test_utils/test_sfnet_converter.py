@@ -8,8 +8,8 @@ from mmseg.models import build_backbone
 
 import mmseg_face  # noqa: F401  (registration)
 from mmseg_face.utils.checkpoint import CheckpointError
+from mmseg_face.utils.resnet_converter import convert_deep_stem_resnet
 from mmseg_face.utils.sfnet_converter import (SFNET_RESNET18,
-                                              convert_sfnet_resnet,
                                               convert_sfnet_resnet_file)
 
 # Ours -> the official layout (network/resnet_d.py), the inverse of the
@@ -46,7 +46,7 @@ def test_converted_weights_load_strictly(tmp_path):
 
 def test_unexpected_key_is_named():
     with pytest.raises(KeyError, match='aux.weight'):
-        convert_sfnet_resnet({'conv1.0.weight': torch.zeros(1),
+        convert_deep_stem_resnet({'conv1.0.weight': torch.zeros(1),
                               'aux.weight': torch.zeros(1)})
 
 

@@ -20,9 +20,10 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True,
-        # SPNet's ImageNet weights (PyTorch-Encoding resnet50-25c4b509.pth)
-        # converted by tools/model_converters/encoding_resnet.py; the SPM
-        # gates are new and start from their default initialisation.
+        # SPNet's ImageNet weights (PyTorch-Encoding resnet50-25c4b509.pth,
+        # the same conv1.0-6 / bn1 deep stem) converted by
+        # tools/model_converters/deep_stem_resnet.py; the SPM gates are new
+        # and start from their default initialisation.
         init_cfg=dict(
             type='Pretrained',
             checkpoint='pretrain/resnet50_deepstem128_imagenet.pth')),

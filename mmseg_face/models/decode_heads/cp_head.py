@@ -75,6 +75,9 @@ class CPHead(BaseDecodeHead):
         prior_size (int | tuple[int, int]): (h, w) of the feature map.
         am_kernel_size (int): Kernel size of the aggregation module.
         groups (int): Groups of the prior conv. Default: 1.
+        feature_stride (int): Output stride of the backbone features the
+            head reads; with ``prior_size`` it gives the one input size the
+            model accepts (``required_input_size``). Default: 8.
         loss_prior_decode (dict): Config of the prior loss. Default:
             ``dict(type='AffinityLoss', loss_weight=1.0)``.
     """
@@ -84,11 +87,14 @@ class CPHead(BaseDecodeHead):
                  prior_size,
                  am_kernel_size,
                  groups=1,
+                 feature_stride=8,
                  loss_prior_decode=dict(type='AffinityLoss', loss_weight=1.0),
                  **kwargs):
         super().__init__(**kwargs)
         self.prior_channels = prior_channels
         self.prior_size = _pair(prior_size)
+        self.required_input_size = tuple(size * feature_stride
+                                         for size in self.prior_size)
         num_positions = self.prior_size[0] * self.prior_size[1]
         self.aggregation = AggregationModule(
             self.in_channels, prior_channels, am_kernel_size, self.conv_cfg,
@@ -119,8 +125,9 @@ class CPHead(BaseDecodeHead):
             raise ValueError(
                 f'CPHead: the feature map is {height}x{width} but prior_size '
                 f'is {self.prior_size[0]}x{self.prior_size[1]}; the prior is '
-                'sized for one input size (512x512 at output stride 8 gives '
-                '64x64), so set prior_size to the input size / 8')
+                'sized for one input size, '
+                f'{self.required_input_size[0]}x{self.required_input_size[1]}'
+                ' (or set prior_size to the input size / feature_stride)')
         value = self.aggregation(x)
         prior_map = torch.sigmoid(
             self.prior_conv(value).flatten(2).transpose(1, 2))

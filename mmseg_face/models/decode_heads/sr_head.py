@@ -39,15 +39,18 @@ class ChannelReasonModule(BaseModule):
                 f'in_channels ({in_channels})')
         self.node_num = node_num
         self.node_features = reason_channels // node_num
-        self.theta_conv, self.phi_conv, self.g_conv = (
-            nn.Conv2d(in_channels, reason_channels, 1, bias=False)
-            for _ in range(3))
+        # The 1-D graph layers are registered before any Conv2d: mmcv's
+        # fuse_conv_bn folds a BN into the last Conv2d registered before it,
+        # and these BNs normalise Conv1d outputs.
         self.node_conv = nn.Conv1d(node_num, node_num, 1, bias=False)
         self.node_norm = build_norm_layer(dict(type='BN1d'), node_num)[1]
         self.feature_conv = nn.Conv1d(self.node_features, self.node_features,
                                       1, bias=False)
         self.feature_norm = build_norm_layer(dict(type='BN1d'),
                                              self.node_features)[1]
+        self.theta_conv, self.phi_conv, self.g_conv = (
+            nn.Conv2d(in_channels, reason_channels, 1, bias=False)
+            for _ in range(3))
         self.activate = nn.ReLU()
         self.out_conv = nn.Conv2d(reason_channels, in_channels, 1,
                                   groups=reason_channels, bias=False)
