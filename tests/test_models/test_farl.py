@@ -271,7 +271,8 @@ def test_backbone_blocks_and_outputs():
 
 def test_dist_train_lowers_the_loss(run_tool, sample_root, tmp_path):
     """A 32-wide FaRL model at 64² through ./tools/dist_train.sh (2
-    processes), 16 iterations from scratch on one batch."""
+    processes), 16 iterations from scratch on one batch, at 5x the recipe's
+    lr (its 1e-3 lowers this small model's loss by 8% in 16 iterations)."""
     records = dist_train_on_one_batch(
         run_tool, CONFIGS['celebm'], sample_root('celebamask_hq'),
         str(tmp_path / 'work'), 16, [
@@ -279,7 +280,7 @@ def test_dist_train_lowers_the_loss(run_tool, sample_root, tmp_path):
             f'model.backbone.embed_dims={WIDTH}', 'model.backbone.num_heads=2',
             f'model.neck.embed_dim={WIDTH}',
             'model.decode_head.in_channels=' + ','.join([str(WIDTH)] * 4),
-            f'model.decode_head.channels={WIDTH}'
+            f'model.decode_head.channels={WIDTH}', 'optimizer.lr=5e-3'
         ], size=SMALL_SIZE)
     losses = [record['loss'] for record in records]
     assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
